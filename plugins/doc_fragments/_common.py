@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to this collection, may change without notice.
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # Paired one to one with COMPOSE_COMMON_ARGS in module_utils/_common.py.
+    DOCUMENTATION = r'''
+options:
+  api_token:
+    description:
+      - Compose API token (Compose console, Account, API Tokens).
+      - It grants the same rights as the account that created it; it is never logged or returned.
+      - If not set, the environment variable E(COMPOSEAPITOKEN) is used, then E(COMPOSE_API_TOKEN).
+      - The task fails before any request when no token is found.
+    type: str
+  api_url:
+    description:
+      - Base URL of the Compose API, including the version segment.
+      - If not set, the environment variable E(COMPOSE_API_URL) is used.
+    type: str
+    default: https://api.compose.io/2016-07
+  validate_certs:
+    description:
+      - Whether to check the TLS certificate of O(api_url).
+      - Only set this to V(false) against a test server; the task then warns.
+      - If not set, the environment variable E(COMPOSE_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to check the API's certificate against, instead of the system store.
+      - If not set, the environment variable E(COMPOSE_CA_PATH) is used.
+    type: path
+  request_timeout:
+    description:
+      - Seconds to wait to connect to the API and for each answer.
+    type: float
+    default: 30
+  api_retries:
+    description:
+      - How many times a failed read is retried (HTTP 408, 429, 500, 502, 503, 504 and network errors), with
+        exponential backoff and jitter, honouring C(Retry-After).
+      - A request that changes something is only re-sent when the failure proves it was not acted upon.
+    type: int
+    default: 5
+requirements:
+  - requests
+notes:
+  - All API calls run where the module runs; use C(delegate_to=localhost) to run them on the controller.
+'''

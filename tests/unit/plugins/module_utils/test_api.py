@@ -1,0 +1,263 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ComposeClient against ordered HTTP mocks: every expected call listed, none missing, none extra."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import pytest
+import requests
+import responses
+from responses.registries import OrderedRegistry
+
+from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
+    ComposeClient,
+    parse_retry_after,
+    parse_time,
+)
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
+    ComposeAmbiguousError,
+    ComposeAuthError,
+    ComposeConnectionError,
+    ComposeError,
+    ComposeNotFoundError,
+    ComposeRecipeFailed,
+    ComposeValidationError,
+    ComposeWaitTimeout,
+)
+
+BASE = 'https://api.test/2016-07'
+DEP = '5854017e89d50f424e000192'
+TOKEN = 'feedfacecafebeef' * 4
+
+
+class FakeTime:
+    """A clock that only moves when the client sleeps, so no test waits."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self):
+        return self.now
+
+
+@pytest.fixture
+def api():
+    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def fake_time():
+    return FakeTime()
+
+
+@pytest.fixture
+def client(fake_time):
+    return ComposeClient(TOKEN, base_url=BASE + '/', retries=3, sleep=fake_time.sleep, clock=fake_time.clock)
+
+
+def test_list_deployments_unwraps_hal_and_sends_auth(api, client):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': [{'id': DEP, 'name': 'fizz'}]}})
+    assert client.list_deployments() == [{'id': DEP, 'name': 'fizz'}]
+    sent = api.calls[0].request
+    assert sent.headers['Authorization'] == 'Bearer ' + TOKEN
+    assert sent.headers['User-Agent'].startswith('composeio.dbaas/0.1.0 ')
+
+
+def test_path_parts_are_quoted(api, client):
+    api.get(BASE + '/deployments/a%2F..%2Fb', json={'id': 'x'})
+    client.get_deployment('a/../b')
+
+
+def test_missing_hal_list_is_an_error(api, client):
+    api.get(BASE + '/deployments/%s/backups' % DEP, json={'backups': []})
+    with pytest.raises(ComposeError, match='no _embedded.backups list'):
+        client.list_backups(DEP)
+
+
+def test_backups_sorted_newest_first_when_api_lists_oldest_first(api, client):
+    items = [
+        {'id': 'a', 'created_at': '2018-02-26T19:40:02.000Z'},
+        {'id': 'b', 'created_at': '2018-02-27T19:40:02Z'},
+        {'id': 'c', 'created_at': '2018-02-28T19:40:02.500Z'},
+        {'id': 'd', 'created_at': '2018-02-28T19:40:02Z'},
+    ]
+    api.get(BASE + '/deployments/%s/backups' % DEP, json={'_embedded': {'backups': items}})
+    assert [b['id'] for b in client.list_backups(DEP)] == ['c', 'd', 'b', 'a']
+
+
+def test_retry_after_seconds_is_honoured(api, client, fake_time):
+    api.get(BASE + '/deployments', status=429, headers={'Retry-After': '7'}, json={'errors': 'slow down'})
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    assert client.list_deployments() == []
+    assert fake_time.sleeps == [7.0]
+
+
+def test_retry_after_http_date_is_honoured(api, client, fake_time):
+    when = email.utils.formatdate(time.time() + 120, usegmt=True)
+    api.get(BASE + '/deployments', status=503, headers={'Retry-After': when}, body='<html>busy</html>')
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    client.list_deployments()
+    assert 115 <= fake_time.sleeps[0] <= 121
+
+
+def test_parse_retry_after_forms():
+    assert parse_retry_after('12') == 12.0
+    assert parse_retry_after('Wed, 21 Oct 2015 07:28:00 GMT', now=1445412470.0) == 10.0
+    assert parse_retry_after('Wed, 21 Oct 2015 07:28:00 GMT', now=1445412490.0) == 0.0
+    assert parse_retry_after('soon') is None
+    assert parse_retry_after(None) is None
+
+
+def test_transient_errors_use_exponential_backoff_then_give_up(api, client, fake_time):
+    for dummy in range(4):
+        api.get(BASE + '/deployments', status=502, body='<html><body>Bad gateway</body></html>',
+                content_type='text/html')
+    with pytest.raises(ComposeError) as info:
+        client.list_deployments()
+    assert str(info.value) == 'GET /deployments failed: 502 Bad Gateway: non-JSON response body (text/html, 37 bytes)'
+    assert len(fake_time.sleeps) == 3
+    for attempt, slept in enumerate(fake_time.sleeps):
+        assert 2 ** attempt / 2 <= slept <= 2 ** attempt
+
+
+def test_not_found_is_not_retried(api, client):
+    api.get(BASE + '/deployments/%s' % DEP, status=404, json={'errors': 'Not found'})
+    with pytest.raises(ComposeNotFoundError) as info:
+        client.get_deployment(DEP)
+    assert str(info.value) == 'GET /deployments/%s failed: 404 Not Found: Not found' % DEP
+
+
+def test_invalid_token_is_an_auth_error_without_the_token(api, client):
+    api.get(BASE + '/deployments', status=401, json={'errors': 'invalid_token'})
+    with pytest.raises(ComposeAuthError) as info:
+        client.list_deployments()
+    assert 'invalid_token' in str(info.value)
+    assert TOKEN not in str(info.value)
+
+
+def test_validation_error_map_shape(api, client):
+    api.post(BASE + '/deployments/%s/backups/b1/restore' % DEP, status=422,
+             json={'errors': {'name': ['has already been taken'], 'datacenter': ['is invalid', 'is unknown']}})
+    with pytest.raises(ComposeValidationError) as info:
+        client.request('POST', 'deployments', DEP, 'backups', 'b1', 'restore', expect=202, body={'deployment': {}})
+    assert info.value.api_message == 'datacenter is invalid, is unknown; name has already been taken'
+
+
+def test_get_retries_connection_errors(api, client, fake_time):
+    api.get(BASE + '/recipes/r1', body=requests.exceptions.ConnectionError('Connection reset by peer'))
+    api.get(BASE + '/recipes/r1', body=requests.exceptions.ReadTimeout('read timed out'))
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
+    assert client.get_recipe('r1')['status'] == 'running'
+    assert len(fake_time.sleeps) == 2
+
+
+def test_get_gives_up_on_connection_errors(api, client):
+    for dummy in range(4):
+        api.get(BASE + '/recipes/r1', body=requests.exceptions.ConnectionError('Connection reset by peer'))
+    with pytest.raises(ComposeConnectionError, match='GET /recipes/r1 failed: connection failed'):
+        client.get_recipe('r1')
+
+
+def test_get_retries_a_truncated_json_body(api, client):
+    api.get(BASE + '/deployments', body='{"_embedded": {"deplo')
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    assert client.list_deployments() == []
+
+
+@pytest.mark.parametrize('status', [500, 502, 503, 504])
+def test_post_is_never_resent_after_a_server_error(api, client, status):
+    api.post(BASE + '/deployments/%s/backups' % DEP, status=status, body='')
+    with pytest.raises(ComposeAmbiguousError):
+        client.request('POST', 'deployments', DEP, 'backups', expect=202)
+
+
+def test_post_is_never_resent_after_a_dropped_connection(api, client):
+    api.post(BASE + '/deployments/%s/backups' % DEP, body=requests.exceptions.ConnectionError('Connection aborted.'))
+    with pytest.raises(ComposeAmbiguousError):
+        client.request('POST', 'deployments', DEP, 'backups', expect=202)
+
+
+def test_post_with_unreadable_accepted_body_is_ambiguous(api, client):
+    api.post(BASE + '/deployments/%s/backups' % DEP, status=202, body='{"id": "5a9')
+    with pytest.raises(ComposeAmbiguousError):
+        client.request('POST', 'deployments', DEP, 'backups', expect=202)
+
+
+def test_post_is_resent_after_429(api, client, fake_time):
+    api.post(BASE + '/deployments/%s/backups' % DEP, status=429, headers={'Retry-After': '3'}, json={'errors': 'rate'})
+    api.post(BASE + '/deployments/%s/backups' % DEP, status=202, json={'id': 'r1', 'status': 'running'})
+    assert client.request('POST', 'deployments', DEP, 'backups', expect=202)['id'] == 'r1'
+    assert fake_time.sleeps == [3.0]
+
+
+def test_post_is_resent_when_the_connection_was_refused(api, client):
+    refused = requests.exceptions.ConnectionError('NewConnectionError: [Errno 111] Connection refused')
+    api.post(BASE + '/deployments/%s/backups' % DEP, body=refused)
+    api.post(BASE + '/deployments/%s/backups' % DEP, status=202, json={'id': 'r1'})
+    assert client.request('POST', 'deployments', DEP, 'backups', expect=202) == {'id': 'r1'}
+
+
+def test_unexpected_success_code_is_an_error(api, client):
+    api.post(BASE + '/deployments/%s/backups' % DEP, status=200, json={'id': 'r1'})
+    with pytest.raises(ComposeError, match='200'):
+        client.request('POST', 'deployments', DEP, 'backups', expect=202)
+
+
+def test_wait_recipe_polls_with_capped_backoff(api, client, fake_time):
+    for status in ('running', 'waiting', 'running', 'running', 'running', 'complete'):
+        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': status})
+    recipe = client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=5, factor=2)
+    assert recipe['status'] == 'complete'
+    assert fake_time.sleeps == [2, 4, 5, 5, 5]
+
+
+def test_wait_recipe_failed_carries_status_detail(api, client):
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'failed', 'name': 'Backup', 'status_detail': 'disk full'})
+    with pytest.raises(ComposeRecipeFailed) as info:
+        client.wait_recipe('r1', timeout=60)
+    assert str(info.value) == 'recipe r1 (Backup) failed: disk full'
+    assert info.value.recipe['status'] == 'failed'
+
+
+def test_wait_recipe_times_out_at_the_deadline(api, client, fake_time):
+    # Polls at 0, 3, 6 and 9 s, and a last look at the 10 s deadline.
+    for dummy in range(5):
+        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
+    with pytest.raises(ComposeWaitTimeout) as info:
+        client.wait_recipe('r1', timeout=10, poll_start=3, poll_cap=3)
+    assert str(info.value) == 'recipe r1 still running after 10s'
+    assert sum(fake_time.sleeps) == 10
+
+
+def test_retries_do_not_sleep_past_the_recipe_deadline(api, client, fake_time):
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
+    api.get(BASE + '/recipes/r1', status=429, headers={'Retry-After': '120'}, json={'errors': 'slow'})
+    with pytest.raises(ComposeError, match='429'):
+        client.wait_recipe('r1', timeout=30, poll_start=2)
+    assert fake_time.sleeps == [2]
+
+
+def test_parse_time_variants():
+    assert parse_time('2018-03-01T12:04:40.000Z').isoformat() == '2018-03-01T12:04:40+00:00'
+    assert parse_time('2017-08-30T12:46:29Z').isoformat() == '2017-08-30T12:46:29+00:00'
+    assert parse_time('not a time') is None
+    assert parse_time(None) is None
+
+
+def test_tls_settings_reach_requests(api, fake_time):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    client = ComposeClient(TOKEN, base_url=BASE, ca_path='/etc/ca.pem', sleep=fake_time.sleep)
+    client.list_deployments()
+    assert client.verify == '/etc/ca.pem'
+    assert ComposeClient(TOKEN, validate_certs=False).verify is False
