@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a module's main() in-process with given arguments and ordered HTTP mocks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from responses.registries import OrderedRegistry
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+    from unittest import mock
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()):
+            yield
+
+BASE = 'https://api.test/2016-07'
+TOKEN = 'feedfacecafebeef' * 4
+
+
+@pytest.fixture
+def api():
+    """HTTP mocks that must be called in the order they are added, each one exactly once."""
+    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def run_module(capsys, monkeypatch, tmp_path_factory):
+    """Return a function that runs module.main() and gives back (result, stdout)."""
+    for var in ('COMPOSEAPITOKEN', 'COMPOSE_API_TOKEN', 'COMPOSE_API_URL'):
+        monkeypatch.delenv(var, raising=False)
+    # Each test gets its own lock folder, so no test sees a backup another one started.
+    import tempfile
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path_factory.mktemp('locks')))
+
+    def run(module, args, token=True):
+        args = dict(args)
+        args.setdefault('api_url', BASE)
+        if token:
+            args.setdefault('api_token', TOKEN)
+        args.setdefault('_ansible_remote_tmp', '/tmp')
+        args.setdefault('_ansible_keep_remote_files', False)
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                module.main()
+        out = capsys.readouterr().out
+        return json.loads(out), out
+
+    return run
+
+
+class FakeTime:
+    """time.sleep and time.monotonic that only move when something sleeps, so no test waits."""
+
+    def __init__(self):
+        self.now = 5000.0
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self):
+        return self.now
+
+
+@pytest.fixture
+def fake_time(monkeypatch):
+    import time
+    fake = FakeTime()
+    monkeypatch.setattr(time, 'sleep', fake.sleep)
+    monkeypatch.setattr(time, 'monotonic', fake.monotonic)
+    return fake
