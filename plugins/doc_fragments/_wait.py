@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to this collection, may change without notice.
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # Paired one to one with WAIT_ARGS in module_utils/_common.py.
+    DOCUMENTATION = r'''
+options:
+  wait:
+    description:
+      - Wait for the recipe that does the work to complete.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the recipe to complete. On timeout the task fails with the recipe id and
+        C(changed=true) if it started the work; the work goes on, and a re-run picks it up.
+    type: int
+    default: 3600
+  poll_interval:
+    description:
+      - Seconds before the first look at the recipe; each later delay is half as long again, up to
+        O(poll_max_interval). C(Retry-After) from the API is honoured.
+    type: float
+    default: 2
+  poll_max_interval:
+    description:
+      - Longest delay between two looks at the recipe.
+    type: float
+    default: 30
+'''

@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Choosing, triggering and finding on-demand backups. Private to this collection, may change without notice."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+import time
+
+from ansible_collections.composeio.dbaas.plugins.module_utils._api import parse_time
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeAmbiguousError, ComposeError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: parallel runs are then not serialised locally
+    fcntl = None
+
+IN_PROGRESS = ('running', 'waiting')
+# Backup and recipe timestamps both come from the API's clock; the margin covers a backup record stamped a
+# little before its recipe.
+SKEW = datetime.timedelta(seconds=60)
+DOWNLOADABLE_TYPES = ('etcd', 'mongodb', 'mysql', 'postgresql', 'rabbitmq', 'redis', 'rethink')
+BACKUP_KEYS = ('id', 'deployment_id', 'name', 'type', 'status', 'is_downloadable', 'is_restorable', 'created_at')
+
+
+def backup_summary(backup):
+    """The documented keys of a backup, never its download link."""
+    return dict((key, backup.get(key)) for key in BACKUP_KEYS) if backup else None
+
+
+def is_backup_recipe(recipe):
+    """The backup recipe's template and name are not documented (compose-api.md §5.4): match loosely."""
+    text = '%s %s' % (recipe.get('template') or '', recipe.get('name') or '')
+    return 'backup' in text.lower() and 'restore' not in text.lower()
+
+
+def newest(items):
+    return max(items, key=lambda item: parse_time(item.get('created_at')) or datetime.datetime.min.replace(
+        tzinfo=datetime.timezone.utc)) if items else None
+
+
+def reusable(backups, max_age_seconds, need_download, now=None):
+    """The newest complete backup created within max_age, downloadable when it will be downloaded."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    oldest = now - datetime.timedelta(seconds=max_age_seconds)
+    fresh = [b for b in backups
+             if b.get('status', 'complete') == 'complete' and (parse_time(b.get('created_at')) or oldest) > oldest
+             and (b.get('is_downloadable') or not need_download)]
+    return newest(fresh)
+
+
+def running_backup_recipe(recipes):
+    return newest([r for r in recipes if is_backup_recipe(r) and r.get('status') in IN_PROGRESS])
+
+
+class _Ledger:
+    """What the lock file remembers: the last backup recipe started from this machine, and when."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def last(self):
+        self.handle.seek(0)
+        try:
+            data = json.loads(self.handle.read() or '{}')
+        except ValueError:
+            return None, 0.0
+        return data.get('recipe_id'), float(data.get('at', 0.0))
+
+    def record(self, recipe_id):
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(json.dumps(dict(recipe_id=recipe_id, at=time.time())))
+        self.handle.flush()
+
+
+@contextlib.contextmanager
+def deployment_lock(api_url, deployment_id):
+    """Serialise decide-and-trigger for one deployment among the processes of this machine (Ansible forks).
+
+    Yields a ledger of the last backup started from here, so that a task which began before that backup was
+    started joins it even when it has already completed: parallel tasks make one backup between them.
+    """
+    folder = os.path.join(tempfile.gettempdir(), 'composeio.dbaas-locks')
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    key = hashlib.sha256(('%s|%s' % (api_url.rstrip('/'), deployment_id)).encode()).hexdigest()[:32]
+    with open(os.path.join(folder, key + '.lock'), 'a+') as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield _Ledger(handle)
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def trigger(client, deployment_id, known_recipe_ids, attempts=3):
+    """POST a backup; after an ambiguous failure, look at the recipes before sending again.
+
+    Returns the recipe of the backup this call started. One call never starts two backups.
+    """
+    error = None
+    for attempt in range(max(1, attempts)):
+        try:
+            return client.request('POST', 'deployments', deployment_id, 'backups', expect=202)
+        except ComposeAmbiguousError as exc:
+            error = exc
+            # Give a slow server time to record the backup it may have started before looking for it.
+            client.sleep(client.backoff_delay(attempt))
+            started = [r for r in client.list_recipes(deployment_id)
+                       if is_backup_recipe(r) and r.get('id') not in known_recipe_ids]
+            if started:
+                return newest(started)
+    error.hint = 'no backup recipe appeared after %d attempts; nothing was started' % attempts
+    raise error
+
+
+def find_produced_backup(client, deployment_id, recipe, tries=5, interval=2.0):
+    """The on-demand backup a completed recipe produced: the newest created at or after the recipe started.
+
+    The previous on-demand backup is older than the recipe, so it is never taken for the new one.
+    """
+    started = parse_time(recipe.get('created_at'))
+    for attempt in range(tries):
+        backups = client.list_backups(deployment_id)
+        produced = [b for b in backups if b.get('type') == 'on_demand'
+                    and (started is None or (parse_time(b.get('created_at')) or started - 2 * SKEW) >= started - SKEW)]
+        if produced:
+            return newest(produced)
+        if attempt + 1 < tries:
+            client.sleep(interval)
+    raise ComposeError('recipe %s completed but no on-demand backup created after %s appeared in %d looks at '
+                       'the backup list' % (recipe.get('id'), recipe.get('created_at'), tries),
+                       hint='check the deployment in the Compose console, then run the task again')
+
+
+def not_downloadable_message(deployment, backup):
+    return ('backup %s of deployment %s (type %s) cannot be downloaded: Compose offers downloads for %s deployments; '
+            'restore it into a new deployment with composeio.dbaas.compose_backup_restore instead, or leave dest unset'
+            % (backup.get('id'), deployment.get('name'), deployment.get('type'), ', '.join(DOWNLOADABLE_TYPES)))

@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The compose_backup module's work: decide, act, wait, download. Private to this collection, may change without notice."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import time
+
+from ansible_collections.composeio.dbaas.plugins.module_utils import _backup, _download
+from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
+    OptionError,
+    check_id,
+    check_wait,
+    deployment_summary,
+    parse_duration,
+    recipe_summary,
+    resolve_deployment,
+    wait_for,
+)
+from ansible_collections.composeio.dbaas.plugins.module_utils._job import Job
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
+    ComposeError,
+    ComposeNotFoundError,
+)
+
+BACKUP_ARGS = dict(
+    backup_id=dict(type='str'),
+    max_age=dict(type='str'),
+    force=dict(type='bool', default=False),
+    dest=dict(type='path'),
+    checksum=dict(type='str'),
+    download_retries=dict(type='int', default=5),
+)
+_SHA256 = re.compile(r'^(sha256:)?([0-9a-fA-F]{64})$')
+
+
+class BackupJob(Job):
+    """The decision (selected, reused, joined, triggered), the wait and the download."""
+
+    RESULT_KEYS = ('deployment', 'backup', 'recipe', 'dest', 'size', 'sha256')
+    TIMEOUT_HINT = 'the backup goes on; run the task again to join it, or raise wait_timeout'
+
+    def __init__(self, module, client):
+        super().__init__(module, client)
+        self.started_wall = time.time()
+        self.result.update(downloaded=False, resumed_bytes=0)
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def _validate(self):
+        p = self.params
+        check_id(p['backup_id'], 'backup_id')
+        check_wait(p)
+        if p['download_retries'] < 0:
+            raise OptionError('download_retries must be 0 or more, got %s' % p['download_retries'])
+        if p['checksum'] is not None and not _SHA256.match(p['checksum']):
+            raise OptionError('checksum must be a SHA-256 of 64 hexadecimal characters, optionally prefixed by '
+                              'sha256:, got %r' % p['checksum'])
+        if p['dest'] and not p['wait']:
+            raise OptionError('dest needs wait=true: a backup can only be downloaded once it is complete')
+        self.max_age = parse_duration(p['max_age'], 'max_age') if p['max_age'] is not None else None
+        self.dest_dir, self.dest_file = self._dest_parts(p['dest']) if p['dest'] else (None, None)
+
+    @staticmethod
+    def _dest_parts(dest):
+        if os.path.isdir(dest) or dest.endswith(os.sep):
+            folder, name = dest, None
+        else:
+            folder, name = os.path.dirname(dest) or '.', os.path.basename(dest)
+        if not os.path.isdir(folder):
+            raise OptionError('dest: the folder %s does not exist; create it first' % folder)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OptionError('dest: cannot write in %s (permission denied)' % folder)
+        return folder, name
+
+    # -- the decision ----------------------------------------------------------------------
+
+    def work(self):
+        self._validate()
+        p = self.params
+        deployment = resolve_deployment(self.client, p['deployment_id'], p['deployment_name'])
+        self.deployment = deployment
+        self.result['deployment'] = deployment_summary(deployment)
+        backup = None
+        if p['backup_id']:
+            backup = self._get_backup(p['backup_id'])
+            self.result['action'] = 'selected'
+        else:
+            backups = None
+            if self.max_age is not None and not p['force']:
+                backups = self.client.list_backups(deployment['id'])
+                backup = _backup.reusable(backups, self.max_age, need_download=bool(p['dest']))
+                if backup:
+                    self.result['action'] = 'reused'
+            if backup is None:
+                if p['dest']:
+                    self._refuse_undownloadable(backups)
+                backup = self._trigger_or_join()
+        self.result['backup'] = _backup.backup_summary(backup)
+        self.diff['after']['backup'] = self.result['backup']
+        if p['dest']:
+            self._download(backup)
+
+    def _get_backup(self, backup_id):
+        try:
+            return self.client.get_backup(self.deployment['id'], backup_id)
+        except ComposeNotFoundError as exc:
+            exc.hint = 'deployment %s has no backup %s; list them with composeio.dbaas.compose_backup_info' % (
+                self.deployment.get('name'), backup_id)
+            raise
+
+    def _refuse_undownloadable(self, backups):
+        """Fail before starting a backup that could not be downloaded anyway."""
+        if backups is None:
+            backups = self.client.list_backups(self.deployment['id'])
+        if backups and not any(b.get('is_downloadable') for b in backups):
+            raise ComposeError(_backup.not_downloadable_message(self.deployment, backups[0]))
+
+    def _trigger_or_join(self):
+        p = self.params
+        dep_id = self.deployment['id']
+        with _backup.deployment_lock(self.client.base_url, dep_id) as ledger:
+            recipes = self.client.list_recipes(dep_id)
+            recipe = None if p['force'] else self._joinable(recipes, ledger)
+            if recipe is not None:
+                self.result['action'] = 'joined'
+            else:
+                self.result['action'] = 'triggered'
+                if self.check_mode:
+                    self.result['changed'] = True
+                    return None
+                recipe = _backup.trigger(self.client, dep_id, set(r.get('id') for r in recipes))
+                ledger.record(recipe.get('id'))
+                self.result['changed'] = True
+        self.result['recipe'] = recipe_summary(recipe)
+        if not p['wait'] or self.check_mode:
+            return None
+        recipe = wait_for(self.client, p, recipe['id'],
+                          on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        self.result['recipe'] = recipe_summary(recipe)
+        return _backup.find_produced_backup(self.client, dep_id, recipe, interval=p['poll_interval'])
+
+    def _joinable(self, recipes, ledger):
+        """A running backup recipe, or one started from this machine after this task began."""
+        recipe_id, started_at = ledger.last()
+        if recipe_id and started_at >= self.started_wall:
+            started = [r for r in recipes if r.get('id') == recipe_id]
+            if started and started[0].get('status') != 'failed':
+                return started[0]
+        return _backup.running_backup_recipe(recipes)
+
+    # -- the download ----------------------------------------------------------------------
+
+    def _download(self, backup):
+        p = self.params
+        if backup is None:
+            # Check mode: the backup does not exist yet; plan its path.
+            now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+            path = os.path.join(self.dest_dir, self.dest_file or _download.archive_name(
+                self.deployment.get('name'), 'pending', now))
+            self.result.update(dest=path, downloaded=True)
+            self.diff['before'] = _download.local_state(path)
+            self.diff['after'].update(path=path, backup_id=None)
+            return
+        path = os.path.join(self.dest_dir, self.dest_file or _download.archive_name(
+            self.deployment.get('name'), backup.get('id'), backup.get('created_at')))
+        before = _download.local_state(path)
+        self.diff['before'] = dict(before)
+        self.result['dest'] = path
+        checksum = _SHA256.match(p['checksum']).group(2).lower() if p['checksum'] else None
+        if before.get('backup_id') == _download.safe_name(backup.get('id')) and checksum in (None, before['sha256']):
+            self.result.update(size=before['size'], sha256=before['sha256'])
+        else:
+            if not backup.get('is_downloadable'):
+                raise ComposeError(_backup.not_downloadable_message(self.deployment, backup))
+            details = self._get_backup(backup['id'])
+            if not details.get('download_link'):
+                raise ComposeError('backup %s of deployment %s has no download link although it is marked downloadable'
+                                   % (backup['id'], self.deployment.get('name')), hint='try again later')
+            self.result.update(downloaded=True, changed=True)
+            if not self.check_mode:
+                self._fetch(details['download_link'], path, backup, checksum)
+        self.diff['after'].update(path=path, backup_id=backup.get('id'), size=self.result['size'],
+                                  sha256=self.result['sha256'])
+        if not self.check_mode:
+            self._apply_file_attributes(path)
+
+    def _fetch(self, link, path, backup, checksum):
+        mode = 0o600
+        downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
+                                          sleep=self.client.sleep)
+        downloader.session.verify = self.client.verify
+        got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
+                               checksum=checksum, mode=mode)
+        _download.write_sidecar(path, backup, got['sha256'], got['size'], mode=mode)
+        self.result.update(size=got['size'], sha256=got['sha256'], resumed_bytes=got['resumed_bytes'])
+
+    def _apply_file_attributes(self, path):
+        for target in (path, _download.sidecar_path(path)):
+            file_args = self.module.load_file_common_arguments(self.params, path=target)
+            if file_args.get('mode') is None:
+                file_args['mode'] = '0600'
+            self.result['changed'] = self.module.set_fs_attributes_if_different(file_args, self.result['changed'])

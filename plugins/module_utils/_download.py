@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Streaming, verified, atomic, resumable download. Private to this collection, may change without notice."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import re
+import tempfile
+import threading
+import time
+from urllib.parse import urlparse
+
+from ansible_collections.composeio.dbaas.plugins.module_utils._api import USER_AGENT, parse_time, requests
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
+
+CHUNK = 1 << 20
+QUEUE_DEPTH = 8
+SIDECAR_TAG = '# composeio.dbaas'
+_UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
+_END = object()
+
+
+class DownloadError(ComposeError):
+    """The archive could not be fetched or verified; nothing was written at the destination."""
+
+
+class LinkExpired(Exception):
+    """The pre-signed link answered 403: fetch the backup's details again for a fresh one."""
+
+
+def safe_name(text, limit=80):
+    """A file-name component from API text: no separators, no leading dot, bounded length."""
+    cleaned = _UNSAFE.sub('-', str(text or '')).strip('.-')[:limit].strip('.-')
+    return cleaned or 'unnamed'
+
+
+def archive_name(deployment_name, backup_id, created_at):
+    """<deployment>_<UTC creation time>_<backup id>.tar.gz"""
+    when = parse_time(created_at)
+    stamp = when.strftime('%Y%m%dT%H%M%SZ') if when else 'unknown-time'
+    return '%s_%s_%s.tar.gz' % (safe_name(deployment_name), stamp, safe_name(backup_id, 40))
+
+
+def redact(url):
+    """A link without its query (the signature): safe to show."""
+    parts = urlparse(url or '')
+    return '%s://%s%s' % (parts.scheme, parts.netloc, parts.path)
+
+
+def sidecar_path(path):
+    return path + '.sha256'
+
+
+def read_sidecar(path):
+    """The metadata kept beside an archive, or None. The file stays valid input to `sha256sum -c`."""
+    meta = {}
+    try:
+        with open(sidecar_path(path)) as handle:
+            for line in handle:
+                line = line.strip()
+                if line.startswith(SIDECAR_TAG):
+                    meta.update(field.split('=', 1) for field in line[len(SIDECAR_TAG):].split() if '=' in field)
+                elif line and not line.startswith('#'):
+                    meta['sha256'] = line.split()[0]
+    except (IOError, OSError, ValueError):
+        return None
+    return meta if 'sha256' in meta and 'backup_id' in meta else None
+
+
+def local_state(path):
+    """What is at path now: {path, backup_id, size, sha256} when the archive and its sidecar agree, else {}."""
+    meta = read_sidecar(path)
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return {}
+    if not meta or str(size) != meta.get('size'):
+        return {}
+    return dict(path=path, backup_id=meta['backup_id'], size=size, sha256=meta['sha256'])
+
+
+def _atomic_write(path, text, mode):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.%s.' % os.path.basename(path), suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def write_sidecar(path, backup, sha256, size, mode=0o600):
+    header = '%s backup_id=%s deployment_id=%s created_at=%s size=%d' % (
+        SIDECAR_TAG, safe_name(backup.get('id')), safe_name(backup.get('deployment_id')),
+        safe_name(backup.get('created_at')), size)
+    _atomic_write(sidecar_path(path), '%s\n%s  %s\n' % (header, sha256, os.path.basename(path)), mode)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fsync_dir(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pump(response, chunks, stop):
+    """Read the body in a thread so that the network, hashing and disk writes overlap."""
+    try:
+        while not stop.is_set():
+            data = response.raw.read(CHUNK)
+            if not data:
+                break
+            chunks.put(data)
+        chunks.put(_END)
+    except Exception as exc:  # pylint: disable=broad-except
+        chunks.put(exc)
+
+
+def _starts_at(response, headers):
+    """True when a 206 answer starts at the byte our Range header asked for."""
+    asked = re.match(r'bytes=(\d+)-', headers.get('Range', ''))
+    got = re.match(r'bytes (\d+)-', response.headers.get('Content-Range', ''))
+    return bool(asked and got and asked.group(1) == got.group(1))
+
+
+class Downloader:
+    """Fetch a pre-signed link into a file: no Authorization header, one overall attempt budget."""
+
+    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None):
+        self.timeout = timeout
+        self.attempts = attempts
+        self.sleep = sleep or time.sleep
+        # A session of its own: the API session carries the bearer token, which must not reach the link's host.
+        self.session = session or requests.Session()
+        self.session.headers['User-Agent'] = USER_AGENT
+
+    def fetch(self, url, path, refresh=None, checksum=None, mode=0o600):
+        """Download url to path atomically; return {size, sha256, resumed_bytes, attempts}.
+
+        refresh() returns a fresh link when the current one has expired.
+        On any failure the temporary file is removed and path is left as it was.
+        """
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.%s.' % os.path.basename(path),
+                                   suffix='.part')
+        try:
+            with os.fdopen(fd, 'wb', buffering=0) as out:
+                result = self._transfer(url, out, refresh)
+                if checksum and result['sha256'] != checksum.lower():
+                    raise DownloadError('sha256 mismatch: expected %s, got %s after %d bytes from %s'
+                                        % (checksum.lower(), result['sha256'], result['size'], redact(url)))
+                os.fsync(out.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            _remove(tmp)
+            raise
+        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+        return result
+
+    def _transfer(self, url, out, refresh):
+        hasher = hashlib.sha256()
+        written = 0
+        resumed = 0
+        total = None
+        failures = 0
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = {'Range': 'bytes=%d-' % written} if written else {}
+            try:
+                response = self._open(url, headers)
+                with response:
+                    if written and response.status_code == 200:
+                        # The server ignored Range: start again from the first byte.
+                        out.seek(0)
+                        out.truncate()
+                        hasher = hashlib.sha256()
+                        written = 0
+                    elif written:
+                        resumed += written
+                    length = response.headers.get('Content-Length')
+                    if length is not None and length.isdigit():
+                        total = written + int(length)
+                    copied, error = self._copy(response, out, hasher)
+                    written += copied
+                if error is not None:
+                    raise requests.exceptions.ConnectionError('body interrupted after %d bytes: %s'
+                                                              % (written, type(error).__name__))
+                if total is not None and written != total:
+                    raise requests.exceptions.ChunkedEncodingError('body ended at %d of %d bytes' % (written, total))
+                return dict(size=written, sha256=hasher.hexdigest(), resumed_bytes=resumed, attempts=attempt)
+            except LinkExpired:
+                if refresh is None or failures >= self.attempts:
+                    raise DownloadError('the download link was refused (403) and no fresh one could be had: %s'
+                                        % redact(url))
+                url = refresh()
+            except (requests.exceptions.RequestException, IOError) as exc:
+                if isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.RequestException):
+                    raise DownloadError('cannot write the download: %s' % exc)
+                if failures >= self.attempts:
+                    raise DownloadError('download of %s failed after %d attempts, %d bytes received: %s'
+                                        % (redact(url), attempt, written, type(exc).__name__))
+                self.sleep(min(30.0, 2.0 ** failures))
+            failures += 1
+
+    def _open(self, url, headers):
+        scheme = urlparse(url).scheme
+        if scheme not in ('http', 'https'):
+            raise DownloadError('refusing a download link with scheme %r: only http and https are allowed' % scheme)
+        response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True)
+        if response.status_code == 403:
+            response.close()
+            raise LinkExpired()
+        if response.status_code == 416:
+            response.close()
+            raise requests.exceptions.ChunkedEncodingError('416 Range Not Satisfiable')
+        if response.status_code == 206 and not _starts_at(response, headers):
+            response.close()
+            raise DownloadError('download from %s answered a range that was not asked for: %s'
+                                % (redact(url), response.headers.get('Content-Range')))
+        if response.status_code not in (200, 206):
+            response.close()
+            if response.status_code in (408, 429, 500, 502, 503, 504):
+                raise requests.exceptions.ConnectionError('HTTP %d' % response.status_code)
+            raise DownloadError('download from %s failed: HTTP %d' % (redact(url), response.status_code))
+        return response
+
+    @staticmethod
+    def _copy(response, out, hasher):
+        """Copy the body through a bounded queue; return (bytes written, the error that ended it or None)."""
+        chunks = queue.Queue(QUEUE_DEPTH)
+        stop = threading.Event()
+        reader = threading.Thread(target=_pump, args=(response, chunks, stop), daemon=True)
+        reader.start()
+        written = 0
+        try:
+            while True:
+                data = chunks.get()
+                if data is _END:
+                    return written, None
+                if isinstance(data, BaseException):
+                    return written, data
+                hasher.update(data)
+                view = memoryview(data)
+                while view:
+                    view = view[out.write(view):]
+                written += len(data)
+        finally:
+            stop.set()
+            if reader.is_alive():
+                response.close()
+            while reader.is_alive():
+                try:
+                    chunks.get_nowait()
+                except queue.Empty:
+                    reader.join(0.05)

@@ -1,0 +1,266 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: compose_backup
+short_description: Trigger, join or reuse a backup of a Compose deployment, wait for it, and download it verified
+version_added: 0.1.0
+description:
+  - Makes sure a recent backup of a deployment exists and, with O(dest), that a verified copy of it is on disk.
+  - 'The decision, in this order: with O(backup_id), use that backup and never trigger (action V(selected)). With
+    O(max_age), reuse the newest complete backup of any type created within it (action V(reused)). If an
+    on-demand backup of the deployment is already running, join it (action V(joined)), so retries and parallel
+    runs never start a second backup. Otherwise start one (action V(triggered)). O(force=true) skips reusing and
+    joining.'
+  - Parallel tasks for one deployment on one machine (Ansible forks) are serialised while they decide, so they
+    make one backup between them; tasks on different machines can still each start one.
+  - A start request whose outcome is unknown (timeout, dropped connection, server error) is followed by a look
+    at the deployment's recipes before anything is sent again. One task never starts two backups.
+  - The download streams from the backup's pre-signed link, without the API token, into a temporary file beside
+    the destination, hashing on the way; the size is checked against C(Content-Length) and, with O(checksum),
+    the SHA-256; then the file is synced and renamed into place. A dropped connection resumes from the bytes
+    already on disk. On any failure the destination is left exactly as it was and no temporary file remains.
+  - Beside the archive, C(<file>.sha256) holds its checksum in C(sha256sum) format, preceded by a comment line with
+    the backup id, deployment id, creation time and size (C(sha256sum -c) ignores comment lines). A re-run for the
+    same backup finds it and does not download again; a different backup replaces the file atomically.
+author:
+  - composeio.dbaas maintainers (@composeio)
+extends_documentation_fragment:
+  - composeio.dbaas._common
+  - composeio.dbaas._wait
+  - composeio.dbaas._attributes
+  - composeio.dbaas._attributes.ACTIONGROUP_COMPOSE
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Makes every read and the same decision as a real run; starts no backup and writes no file.
+  diff_mode:
+    support: full
+    details:
+      - Shows the local archive (path, backup id, size, sha256) and the selected backup, before and after.
+  idempotent:
+    support: partial
+    details:
+      - With O(max_age) or O(backup_id), a re-run reuses the backup and skips a download already on disk.
+      - Without them, every run starts a new backup, which is what an on-demand backup is for.
+options:
+  deployment_id:
+    description:
+      - Id of the deployment. Exactly one of O(deployment_id) and O(deployment_name) is required.
+    type: str
+  deployment_name:
+    description:
+      - Exact name of the deployment.
+    type: str
+  backup_id:
+    description:
+      - Use this existing backup; never start one.
+    type: str
+  wait:
+    description:
+      - Wait for the backup to complete and find it. With V(false), return the recipe at once; O(dest) then
+        cannot be used.
+    type: bool
+    default: true
+  max_age:
+    description:
+      - Reuse the newest complete backup of any type (daily, weekly, monthly or on-demand) created within this
+        duration, such as V(30m), V(6h), V(1d). A plain number is seconds.
+      - With O(dest), only downloadable backups count.
+    type: str
+  force:
+    description:
+      - Start a new backup even when a fresh one exists or one is running.
+    type: bool
+    default: false
+  dest:
+    description:
+      - Download the backup here. An existing directory (or a path ending in C(/)) gets a file named
+        C(<deployment>_<UTC creation time>_<backup id>.tar.gz); any other path is the file itself, and its
+        directory must exist.
+      - The file mode defaults to V(0600). Use O(mode), O(owner) and O(group) to change it.
+    type: path
+  checksum:
+    description:
+      - Expected SHA-256 of the archive, as 64 hexadecimal characters, optionally prefixed by V(sha256:).
+      - A download that does not match fails and is discarded.
+    type: str
+  download_retries:
+    description:
+      - How many times a failed download is resumed or restarted, or its expired link renewed, before failing.
+    type: int
+    default: 5
+seealso:
+  - module: composeio.dbaas.compose_backup_info
+  - module: composeio.dbaas.compose_backup_restore
+  - name: Compose backups via the API
+    description: Compose's description of on-demand backups and downloads.
+    link: https://help.compose.com/docs/managing-backups-via-the-compose-api
+'''
+
+EXAMPLES = r'''
+- name: Back up fizz-production unless a backup less than a day old exists, and download it
+  composeio.dbaas.compose_backup:
+    deployment_name: fizz-production
+    max_age: 1d
+    dest: /srv/backups/
+  delegate_to: localhost
+  register: fizz_backup
+
+- name: Start an on-demand backup without waiting for it
+  composeio.dbaas.compose_backup:
+    deployment_id: 5854017e89d50f424e000192
+    force: true
+    wait: false
+
+- name: Download a known backup to a fixed file, checking its checksum
+  composeio.dbaas.compose_backup:
+    deployment_name: fizz-production
+    backup_id: 5a97f1c2e16c0900188845aa
+    dest: /srv/backups/fizz-latest.tar.gz
+    checksum: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    mode: '0640'
+    group: backup
+'''
+
+RETURN = r'''
+action:
+  description: What the task did or, in check mode, would do.
+  returned: always
+  type: str
+  choices: [selected, reused, joined, triggered]
+  sample: triggered
+deployment:
+  description: The deployment (id, name, type and creation time; never connection strings).
+  returned: always
+  type: dict
+  sample: {"id": "5854017e89d50f424e000192", "name": "fizz-production", "type": "postgresql"}
+backup:
+  description: The backup used, without its download link. Null while a backup is not complete yet.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Backup id.
+      type: str
+      sample: 5a97f1c2e16c0900188845aa
+    deployment_id:
+      description: The owning deployment.
+      type: str
+      sample: 5854017e89d50f424e000192
+    name:
+      description: Backup name.
+      type: str
+      sample: fizz-production_2018-03-01T12:00:03Z
+    type:
+      description: V(daily), V(weekly), V(monthly) or V(on_demand).
+      type: str
+      sample: on_demand
+    status:
+      description: Backup status.
+      type: str
+      sample: complete
+    is_downloadable:
+      description: Whether it can be downloaded.
+      type: bool
+      sample: true
+    is_restorable:
+      description: Whether it can be restored into a new deployment.
+      type: bool
+      sample: true
+    created_at:
+      description: When it completed.
+      type: str
+      sample: '2018-03-01T12:04:40.000Z'
+recipe:
+  description: The recipe of a backup this task started or joined. Null for V(selected) and V(reused).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Recipe id.
+      type: str
+      sample: 5a97f1c0e16c0900188845a9
+    status:
+      description: V(running), V(waiting), V(complete) or V(failed).
+      type: str
+      sample: complete
+    status_detail:
+      description: The API's human-readable detail.
+      type: str
+      sample: Backup complete
+    created_at:
+      description: When the recipe started.
+      type: str
+      sample: '2018-03-01T12:00:03.120Z'
+    updated_at:
+      description: When the recipe last changed.
+      type: str
+      sample: '2018-03-01T12:04:40.120Z'
+dest:
+  description:
+    - Path of the archive. Null without O(dest).
+    - In check mode, for a backup that does not exist yet, the file name holds the current time and V(pending).
+  returned: always
+  type: str
+  sample: /srv/backups/fizz-production_20180301T120440Z_5a97f1c2e16c0900188845aa.tar.gz
+size:
+  description: Size of the archive in bytes. Null without a file.
+  returned: always
+  type: int
+  sample: 1048576
+sha256:
+  description: SHA-256 of the archive. Null without a file.
+  returned: always
+  type: str
+  sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+downloaded:
+  description: Whether the archive was (or, in check mode, would be) downloaded by this task.
+  returned: always
+  type: bool
+  sample: true
+resumed_bytes:
+  description: Bytes that did not have to be fetched again after interrupted transfers.
+  returned: always
+  type: int
+  sample: 0
+elapsed:
+  description: Seconds the task took.
+  returned: always
+  type: float
+  sample: 12.5
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.composeio.dbaas.plugins.module_utils._backup_job import BACKUP_ARGS, BackupJob
+from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
+    COMPOSE_COMMON_ARGS,
+    DEPLOYMENT_ARGS,
+    DEPLOYMENT_ONE_OF,
+    WAIT_ARGS,
+    client_from_module,
+    merge_args,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=merge_args(COMPOSE_COMMON_ARGS, DEPLOYMENT_ARGS, WAIT_ARGS, BACKUP_ARGS),
+        supports_check_mode=True,
+        add_file_common_args=True,
+        **DEPLOYMENT_ONE_OF
+    )
+    job = BackupJob(module, client_from_module(module))
+    module.exit_json(**job.run())
+
+
+if __name__ == '__main__':
+    main()

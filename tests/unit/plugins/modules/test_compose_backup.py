@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""compose_backup's decision, with every HTTP call listed in order."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+
+import pytest
+import requests
+
+from ansible_collections.composeio.dbaas.plugins.modules import compose_backup
+from ansible_collections.composeio.dbaas.tests.unit.plugins.modules.conftest import BASE
+
+DEP = '5854017e89d50f424e000192'
+DEPLOYMENT = {'id': DEP, 'name': 'fizz-production', 'type': 'postgresql', 'created_at': '2016-12-16T15:00:14.922Z'}
+LINK = 'http://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+PAYLOAD = b'\x1f\x8b' + bytes(range(256)) * 64
+PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def stamp(**delta):
+    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(**delta)
+    return when.strftime('%Y-%m-%dT%H:%M:%S.000Z')
+
+
+def backup(bid, kind, created_at, downloadable=True):
+    return {'id': bid, 'deployment_id': DEP, 'name': 'fizz_' + created_at, 'type': kind, 'status': 'complete',
+            'is_downloadable': downloadable, 'is_restorable': True, 'created_at': created_at}
+
+
+OLD_DEMAND = backup('b00000000000000000000001', 'on_demand', stamp(days=3))
+DAILY = backup('b00000000000000000000002', 'daily', stamp(hours=5))
+NEW_DEMAND = backup('b00000000000000000000003', 'on_demand', stamp(seconds=1))
+RECIPE_START = stamp(minutes=2)
+
+
+def recipe(rid='r00000000000000000000001', status='running', name='Backup', created_at=None, detail=None):
+    return {'id': rid, 'name': name, 'template': 'Recipes::Deployment::%s' % name, 'status': status,
+            'status_detail': detail, 'deployment_id': DEP, 'created_at': created_at or RECIPE_START,
+            'updated_at': created_at or RECIPE_START}
+
+
+def deployments(api):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': [DEPLOYMENT]}})
+
+
+def recipes(api, *items):
+    api.get(BASE + '/deployments/%s/recipes' % DEP, json={'_embedded': {'recipes': list(items)}})
+
+
+def backups(api, *items):
+    api.get(BASE + '/deployments/%s/backups' % DEP, json={'_embedded': {'backups': list(items)}})
+
+
+def post(api, **kwargs):
+    kwargs.setdefault('status', 202)
+    if 'body' not in kwargs:
+        kwargs.setdefault('json', recipe())
+    api.post(BASE + '/deployments/%s/backups' % DEP, **kwargs)
+
+
+def poll(api, status='complete', detail=None):
+    api.get(BASE + '/recipes/r00000000000000000000001', json=recipe(status=status, detail=detail))
+
+
+def details(api, item, link=LINK):
+    api.get(BASE + '/deployments/%s/backups/%s' % (DEP, item['id']), json=dict(item, download_link=link))
+
+
+def test_selected_backup_is_never_triggered(api, run_module, fake_time):
+    deployments(api)
+    details(api, DAILY)
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': DAILY['id']})
+    assert (result['changed'], result['action'], result['backup']['id']) == (False, 'selected', DAILY['id'])
+    assert result['recipe'] is None
+    assert 's3cr3tsig' not in out
+
+
+def test_fresh_backup_of_any_type_is_reused(api, run_module, fake_time):
+    deployments(api)
+    backups(api, OLD_DEMAND, DAILY)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '6h'})
+    assert (result['changed'], result['action'], result['backup']['id']) == (False, 'reused', DAILY['id'])
+
+
+def test_running_backup_is_joined(api, run_module, fake_time):
+    deployments(api)
+    backups(api, OLD_DEMAND, DAILY)
+    recipes(api, recipe(rid='p00000000000000000000001', name='Provision', status='running'), recipe())
+    poll(api, 'running')
+    poll(api, 'complete')
+    backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1h'})
+    assert (result['changed'], result['action'], result['backup']['id']) == (False, 'joined', NEW_DEMAND['id'])
+    assert result['recipe']['status'] == 'complete'
+    assert fake_time.sleeps == [2.0]
+
+
+def test_trigger_waits_and_finds_the_new_backup_not_the_previous_one(api, run_module, fake_time):
+    deployments(api)
+    recipes(api, recipe(status='complete', rid='r00000000000000000000000', created_at=stamp(days=3)))
+    post(api)
+    poll(api, 'waiting')
+    poll(api, 'running')
+    poll(api, 'complete')
+    backups(api, OLD_DEMAND, DAILY)      # not listed yet: look again
+    backups(api, NEW_DEMAND, OLD_DEMAND, DAILY)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
+    assert (result['changed'], result['action'], result['backup']['id']) == (True, 'triggered', NEW_DEMAND['id'])
+    assert fake_time.sleeps == [2.0, 3.0, 2.0]
+
+
+def test_check_mode_makes_the_same_reads_and_no_post(api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', '_ansible_check_mode': True})
+    assert (result['changed'], result['action'], result['backup'], result['recipe']) == (True, 'triggered', None, None)
+
+
+def test_force_skips_reuse_and_join(api, run_module, fake_time):
+    deployments(api)
+    recipes(api, recipe(rid='r00000000000000000000009'))
+    post(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1d',
+                                                'force': True, 'wait': False})
+    assert (result['changed'], result['action'], result['recipe']['id']) == (True, 'triggered', recipe()['id'])
+
+
+def test_dropped_post_that_started_a_backup_is_not_sent_again(api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    post(api, body=requests.exceptions.ConnectionError('Connection aborted: RemoteDisconnected'))
+    recipes(api, recipe())
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False})
+    assert (result['changed'], result['action'], result['recipe']['id']) == (True, 'triggered', recipe()['id'])
+
+
+def test_server_error_on_post_that_started_nothing_is_sent_again(api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    post(api, status=502, body='<html>bad gateway</html>')
+    recipes(api)
+    post(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False})
+    assert (result['changed'], result['recipe']['id']) == (True, recipe()['id'])
+
+
+def test_failed_recipe_fails_with_its_detail_and_changed(api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    post(api)
+    poll(api, 'failed', detail='Backup agent unreachable')
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
+    assert result['failed'] is True and result['changed'] is True
+    assert result['msg'] == 'recipe r00000000000000000000001 (Backup) failed: Backup agent unreachable'
+    assert result['recipe']['status'] == 'failed'
+
+
+def test_timeout_fails_with_the_recipe_id_so_a_rerun_joins(api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    post(api)
+    for dummy in range(3):
+        poll(api, 'running')
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait_timeout': 5,
+                                                'poll_interval': 2.5, 'poll_max_interval': 2.5})
+    assert result['failed'] is True and result['changed'] is True
+    assert result['msg'].startswith('recipe r00000000000000000000001 still running after 5s (the backup goes on')
+    assert result['recipe']['id'] == 'r00000000000000000000001'
+
+
+def test_download_to_a_folder_then_rerun_skips_it(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    args = {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'], 'dest': str(tmp_path)}
+    result, out = run_module(compose_backup, args)
+    assert (result['changed'], result['downloaded'], result['size'], result['sha256']) == (
+        True, True, len(PAYLOAD), PAYLOAD_SHA)
+    assert os.path.basename(result['dest']).startswith('fizz-production_')
+    assert result['dest'].endswith('_%s.tar.gz' % NEW_DEMAND['id'])
+    with open(result['dest'], 'rb') as handle:
+        assert handle.read() == PAYLOAD
+    assert oct(os.stat(result['dest']).st_mode & 0o777) == '0o600'
+    with open(result['dest'] + '.sha256') as handle:
+        sidecar = handle.read().splitlines()
+    assert sidecar[0].startswith('# composeio.dbaas backup_id=%s ' % NEW_DEMAND['id'])
+    assert sidecar[1] == '%s  %s' % (PAYLOAD_SHA, os.path.basename(result['dest']))
+    assert sorted(os.listdir(str(tmp_path))) == sorted([os.path.basename(result['dest']),
+                                                        os.path.basename(result['dest']) + '.sha256'])
+    assert 's3cr3tsig' not in out and 'download_link' not in result['backup']
+
+    # The same backup again: two API reads, and no request to the download link.
+    deployments(api)
+    details(api, NEW_DEMAND)
+    again, dummy = run_module(compose_backup, args)
+    assert 'failed' not in again
+    assert (again['changed'], again['downloaded'], again['sha256']) == (False, False, PAYLOAD_SHA)
+
+
+def test_not_downloadable_fails_before_triggering(api, run_module, fake_time, tmp_path):
+    es = dict(DEPLOYMENT, type='elastic_search')
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': [es]}})
+    backups(api, dict(DAILY, is_downloadable=False))
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path)})
+    assert result['failed'] is True and result['changed'] is False
+    assert '(type elastic_search) cannot be downloaded' in result['msg']
+    assert 'etcd, mongodb, mysql, postgresql, rabbitmq, redis, rethink' in result['msg']
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_checksum_mismatch_keeps_the_previous_file(api, run_module, fake_time, tmp_path):
+    dest = tmp_path / 'fizz.tar.gz'
+    dest.write_bytes(b'previous good archive')
+    deployments(api)
+    details(api, NEW_DEMAND)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                              'dest': str(dest), 'checksum': 'sha256:' + 'ab' * 32})
+    assert result['failed'] is True
+    assert result['msg'].startswith('sha256 mismatch: expected %s, got %s' % ('ab' * 32, PAYLOAD_SHA))
+    assert 's3cr3tsig' not in out
+    assert dest.read_bytes() == b'previous good archive'
+    assert os.listdir(str(tmp_path)) == ['fizz.tar.gz']
+
+
+def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    details(api, NEW_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path), '_ansible_check_mode': True,
+                                                '_ansible_diff': True})
+    assert (result['changed'], result['downloaded'], result['sha256']) == (True, True, None)
+    assert result['diff']['before'] == {}
+    assert result['diff']['after']['backup_id'] == NEW_DEMAND['id']
+    assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'wait_timeout': 0}, 'wait_timeout must be greater than 0'),
+    ({'poll_interval': 10, 'poll_max_interval': 5}, 'poll_max_interval (5.0) must not be less than poll_interval'),
+    ({'checksum': 'md5:abc'}, 'checksum must be a SHA-256'),
+    ({'dest': '/tmp', 'wait': False}, 'dest needs wait=true'),
+    ({'dest': '/no/such/folder/x.tar.gz'}, 'dest: the folder /no/such/folder does not exist'),
+    ({'max_age': '3 days'}, "max_age: cannot read '3 days' as a duration"),
+    ({'backup_id': 'latest'}, 'backup_id must be 24 lowercase hexadecimal characters'),
+])
+def test_bad_input_fails_before_any_request(api, run_module, args, message):
+    args = dict(args, deployment_name='fizz-production')
+    result, dummy = run_module(compose_backup, args)
+    assert result['failed'] is True
+    assert message in result['msg']
+    assert len(api.calls) == 0
