@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The compose_backup_restore module's work. Private to this collection, may change without notice."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.composeio.dbaas.plugins.module_utils._backup import IN_PROGRESS, backup_summary, is_backup_recipe, newest
+from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
+    OptionError,
+    check_id,
+    check_wait,
+    deployment_summary,
+    recipe_summary,
+    wait_for,
+)
+from ansible_collections.composeio.dbaas.plugins.module_utils._job import Job
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
+    ComposeAmbiguousError,
+    ComposeError,
+    ComposeNotFoundError,
+    ComposeRecipeFailed,
+    ComposeValidationError,
+)
+
+RESTORE_ARGS = dict(
+    backup_id=dict(type='str'),
+    name=dict(type='str', required=True),
+    datacenter=dict(type='str'),
+    cluster_id=dict(type='str'),
+    version=dict(type='str'),
+    ssl=dict(type='bool'),
+    include_connection_strings=dict(type='bool', default=False),
+)
+RESTORE_ONE_OF = dict(
+    mutually_exclusive=[('deployment_id', 'deployment_name'), ('datacenter', 'cluster_id')],
+    required_one_of=[('deployment_id', 'deployment_name'), ('datacenter', 'cluster_id')],
+)
+_SLUG = re.compile(r'^[a-z0-9-]+:[a-z0-9-]+$')
+
+
+class RestoreJob(Job):
+    """The name decides: an existing deployment is the answer, otherwise restore into it."""
+
+    RESULT_KEYS = ('deployment', 'source', 'backup', 'recipe')
+    TIMEOUT_HINT = 'the restore goes on; run the task again to wait for it, or raise wait_timeout'
+
+    def _validate(self):
+        p = self.params
+        check_id(p['deployment_id'], 'deployment_id')
+        check_id(p['backup_id'], 'backup_id')
+        check_id(p['cluster_id'], 'cluster_id')
+        check_wait(p)
+        if not p['name'] or not p['name'].strip():
+            raise OptionError('name must not be empty: it names the new deployment')
+        if p['datacenter'] is not None and not _SLUG.match(p['datacenter']):
+            raise OptionError('datacenter must be a slug such as aws:us-east-1 or gce:europe-west1, got %r'
+                              % p['datacenter'])
+
+    def work(self):
+        self._validate()
+        p = self.params
+        listed = self.client.list_deployments()
+        source = self._source(listed)
+        self.result['source'] = deployment_summary(source)
+        existing = self._named(listed, p['name'])
+        if existing is not None:
+            self._existing(existing, source)
+            return
+        backup = self._backup(source)
+        self.result.update(action='restored', changed=True, backup=backup_summary(backup))
+        planned = dict(name=p['name'], type=source.get('type'))
+        self.diff['after'] = dict(planned, backup_id=backup['id'], datacenter=p['datacenter'],
+                                  cluster_id=p['cluster_id'], version=p['version'] or source.get('version'))
+        if self.check_mode:
+            self.result['deployment'] = planned
+            return
+        created = self._post(source, backup)
+        if created is None:
+            return
+        self.result['deployment'] = deployment_summary(created)
+        if p['wait']:
+            recipe_id = created.get('provision_recipe_id') or self._running_recipe_id(created['id'])
+            if recipe_id:
+                self._wait(recipe_id)
+        self._finish(created['id'])
+
+    def _running_recipe_id(self, deployment_id):
+        running = newest([r for r in self.client.list_recipes(deployment_id) if r.get('status') in IN_PROGRESS])
+        return running['id'] if running else None
+
+    def _source(self, listed):
+        p = self.params
+        if p['deployment_id']:
+            try:
+                return self.client.get_deployment(p['deployment_id'])
+            except ComposeNotFoundError as exc:
+                exc.hint = 'no deployment has id %s; check deployment_id or use deployment_name' % p['deployment_id']
+                raise
+        source = self._named(listed, p['deployment_name'])
+        if source is None:
+            raise ComposeNotFoundError('deployment_name %r matches no deployment visible to this token'
+                                       % p['deployment_name'])
+        return source
+
+    @staticmethod
+    def _named(listed, name):
+        matches = [dep for dep in listed if dep.get('name') == name]
+        if len(matches) > 1:
+            raise ComposeError('%d deployments are named %r (%s); use ids to tell them apart'
+                               % (len(matches), name, ', '.join(sorted(d.get('id', '?') for d in matches))))
+        return matches[0] if matches else None
+
+    def _existing(self, existing, source):
+        """The name is taken: the idempotent answer, or a clear refusal when it is something else."""
+        if existing.get('type') != source.get('type'):
+            raise ComposeError('a deployment named %r already exists with type %s, but the backup is of a %s '
+                               'deployment; choose another name'
+                               % (existing.get('name'), existing.get('type'), source.get('type')))
+        self.result['action'] = 'exists'
+        self.diff['before'] = self.diff['after'] = dict(name=existing.get('name'), type=existing.get('type'))
+        # A re-run after a timeout or a failure reports how the provisioning of that deployment went.
+        latest = newest([r for r in self.client.list_recipes(existing['id']) if not is_backup_recipe(r)])
+        if latest is not None:
+            self.result['recipe'] = recipe_summary(latest)
+            if latest.get('status') == 'failed':
+                raise ComposeRecipeFailed(latest)
+            if latest.get('status') in IN_PROGRESS and self.params['wait'] and not self.check_mode:
+                self._wait(latest['id'])
+        self._finish(existing['id'])
+
+    def _backup(self, source):
+        p = self.params
+        if p['backup_id']:
+            try:
+                backup = self.client.get_backup(source['id'], p['backup_id'])
+            except ComposeNotFoundError as exc:
+                exc.hint = 'deployment %s has no backup %s' % (source.get('name'), p['backup_id'])
+                raise
+        else:
+            backups = self.client.list_backups(source['id'])
+            backup = next((b for b in backups if b.get('is_restorable')), None)
+            if backup is None:
+                raise ComposeError('deployment %s (type %s) has no restorable backup among its %d backups; '
+                                   'take one with composeio.dbaas.compose_backup first'
+                                   % (source.get('name'), source.get('type'), len(backups)))
+        if not backup.get('is_restorable'):
+            raise ComposeError('backup %s (%s) of deployment %s (type %s) cannot be restored into a new deployment; '
+                               'omit backup_id to use the newest restorable backup, or download it with '
+                               'composeio.dbaas.compose_backup if it is downloadable'
+                               % (backup.get('id'), backup.get('type'), source.get('name'), source.get('type')))
+        return backup
+
+    def _post(self, source, backup):
+        """POST the restore; after an ambiguous failure, look the name up before sending again.
+
+        Returns the new deployment, or None when another client took the name meanwhile (answered as a re-run).
+        """
+        p = self.params
+        body = dict(name=p['name'])
+        for key in ('datacenter', 'cluster_id', 'version'):
+            if p[key]:
+                body[key] = p[key]
+        if p['ssl'] is not None:
+            body['ssl'] = p['ssl']
+        error = None
+        for attempt in range(3):
+            try:
+                return self.client.request('POST', 'deployments', source['id'], 'backups', backup['id'], 'restore',
+                                           expect=202, body=dict(deployment=body))
+            except ComposeValidationError as exc:
+                if 'taken' not in (exc.api_message or ''):
+                    raise
+                taken = self._named(self.client.list_deployments(), p['name'])
+                if taken is None:
+                    raise
+                self.result.update(changed=False, backup=None)
+                self._existing(taken, source)
+                return None
+            except ComposeAmbiguousError as exc:
+                error = exc
+                # Give a slow server time to record the deployment it may have created before looking for it.
+                self.client.sleep(self.client.backoff_delay(attempt))
+                created = self._named(self.client.list_deployments(), p['name'])
+                if created is not None:
+                    if created.get('type') != source.get('type'):
+                        self._existing(created, source)
+                    return self.client.get_deployment(created['id'])
+        error.hint = 'no deployment named %s appeared after 3 attempts; nothing was created' % p['name']
+        raise error
+
+    def _wait(self, recipe_id):
+        self.result['recipe'] = dict(id=recipe_id)
+        recipe = wait_for(self.client, self.params, recipe_id,
+                          on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        self.result['recipe'] = recipe_summary(recipe)
+
+    def _finish(self, deployment_id):
+        details = self.client.get_deployment(deployment_id)
+        summary = deployment_summary(details)
+        if self.params['include_connection_strings']:
+            summary['connection_strings'] = details.get('connection_strings', {})
+            summary['ca_certificate_base64'] = details.get('ca_certificate_base64')
+        self.result['deployment'] = summary

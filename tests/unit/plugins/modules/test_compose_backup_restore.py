@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""compose_backup_restore's decision, with every HTTP call listed in order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from ansible_collections.composeio.dbaas.plugins.modules import compose_backup_restore
+from ansible_collections.composeio.dbaas.tests.unit.plugins.modules.conftest import BASE
+
+SRC = '5854017e89d50f424e000192'
+NEW = '59a6b3a5f32fb6001001ae6c'
+RID = '59a6b3a5f32fb6001001ae6b'
+SOURCE = {'id': SRC, 'name': 'fizz-production', 'type': 'postgresql', 'created_at': '2016-12-16T15:00:14.922Z'}
+RESTORED = {'id': NEW, 'name': 'fizz-restored', 'type': 'postgresql', 'created_at': '2017-08-30T12:46:29Z'}
+SECRET = 'postgres://admin:SIMPASS-new@portal:17000/compose'
+
+
+def backup(bid, created_at, restorable=True):
+    return {'id': bid, 'deployment_id': SRC, 'name': 'fizz_' + created_at, 'type': 'daily', 'status': 'complete',
+            'is_downloadable': True, 'is_restorable': restorable, 'created_at': created_at}
+
+
+NEWEST = backup('b00000000000000000000003', '2018-03-03T00:00:00.000Z', restorable=False)
+MIDDLE = backup('b00000000000000000000002', '2018-03-02T00:00:00.000Z')
+OLDEST = backup('b00000000000000000000001', '2018-03-01T00:00:00.000Z')
+ARGS = {'deployment_name': 'fizz-production', 'name': 'fizz-restored', 'datacenter': 'aws:us-east-1'}
+
+
+def listing(api, *deployments):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': list(deployments)}})
+
+
+def backups(api):
+    api.get(BASE + '/deployments/%s/backups' % SRC, json={'_embedded': {'backups': [OLDEST, NEWEST, MIDDLE]}})
+
+
+def restore_post(api, bid=MIDDLE['id'], **kwargs):
+    if 'body' not in kwargs:
+        kwargs.setdefault('json', dict(RESTORED, provision_recipe_id=RID))
+    kwargs.setdefault('status', 202)
+    api.post(BASE + '/deployments/%s/backups/%s/restore' % (SRC, bid), **kwargs)
+
+
+def recipe(api, status, detail=None):
+    api.get(BASE + '/recipes/' + RID, json={'id': RID, 'name': 'Restore', 'status': status, 'status_detail': detail})
+
+
+def details(api):
+    api.get(BASE + '/deployments/' + RESTORED['id'], json=dict(RESTORED, version='9.6.3', connection_strings={'direct': [SECRET]}))
+
+
+def test_restores_the_newest_restorable_backup(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api)
+    recipe(api, 'running')
+    recipe(api, 'complete', 'Restore complete')
+    details(api)
+    result, out = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['backup']['id']) == (True, 'restored', MIDDLE['id'])
+    assert result['deployment'] == dict(RESTORED, version='9.6.3')
+    assert result['recipe']['status'] == 'complete'
+    assert json.loads(api.calls[2].request.body) == {'deployment': {'name': 'fizz-restored', 'datacenter': 'aws:us-east-1'}}
+    assert 'SIMPASS' not in out
+
+
+def test_existing_name_of_the_same_type_changes_nothing(api, run_module, fake_time):
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/%s/recipes' % NEW, json={'_embedded': {'recipes': [{'id': RID, 'status': 'complete'}]}})
+    details(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['backup']) == (False, 'exists', None)
+    assert result['deployment']['id'] == NEW
+
+
+def test_rerun_after_a_timeout_waits_for_the_provisioning(api, run_module, fake_time):
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/%s/recipes' % NEW, json={'_embedded': {'recipes': [{'id': RID, 'status': 'running'}]}})
+    recipe(api, 'complete')
+    details(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['recipe']['status']) == (False, 'exists', 'complete')
+
+
+def test_rerun_after_a_failed_provisioning_fails_with_its_detail(api, run_module, fake_time):
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/%s/recipes' % NEW, json={'_embedded': {'recipes': [
+        {'id': 'b' * 24, 'name': 'Backup', 'status': 'complete', 'created_at': '2018-01-02T00:00:00Z'},
+        {'id': RID, 'name': 'Restore', 'status': 'failed', 'status_detail': 'Disk full',
+         'created_at': '2018-01-01T00:00:00Z'}]}})
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'] == 'recipe %s (Restore) failed: Disk full' % RID
+
+
+def test_existing_name_of_another_type_fails(api, run_module, fake_time):
+    listing(api, SOURCE, dict(RESTORED, type='redis'))
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'] == ("a deployment named 'fizz-restored' already exists with type redis, but the backup is of "
+                             "a postgresql deployment; choose another name")
+
+
+def test_not_restorable_fails_before_any_post(api, run_module, fake_time):
+    listing(api, SOURCE)
+    api.get(BASE + '/deployments/%s/backups/%s' % (SRC, NEWEST['id']), json=NEWEST)
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, backup_id=NEWEST['id']))
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'].startswith('backup %s (daily) of deployment fizz-production (type postgresql) cannot be '
+                                    'restored into a new deployment; omit backup_id' % NEWEST['id'])
+
+
+def test_check_mode_reads_and_plans_without_post(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, _ansible_check_mode=True, _ansible_diff=True))
+    assert (result['changed'], result['action']) == (True, 'restored')
+    assert result['deployment'] == {'name': 'fizz-restored', 'type': 'postgresql'}
+    assert result['diff']['after']['backup_id'] == MIDDLE['id']
+
+
+def test_check_mode_with_the_name_taken_reports_no_change(api, run_module, fake_time):
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/%s/recipes' % NEW, json={'_embedded': {'recipes': [{'id': RID, 'status': 'running'}]}})
+    details(api)
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, _ansible_check_mode=True))
+    assert (result['changed'], result['action']) == (False, 'exists')
+
+
+def test_dropped_post_response_creates_exactly_one_deployment(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api, body=requests.exceptions.ConnectionError('Connection aborted: RemoteDisconnected'))
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/' + NEW, json=dict(RESTORED, provision_recipe_id=RID))
+    recipe(api, 'complete')
+    details(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['deployment']['id']) == (True, 'restored', NEW)
+
+
+def test_name_taken_by_a_concurrent_restore_is_answered_as_a_rerun(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api, status=422, json={'errors': {'name': ['has already been taken']}})
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/%s/recipes' % NEW, json={'_embedded': {'recipes': []}})
+    details(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action']) == (False, 'exists')
+
+
+def test_failed_provisioning_fails_with_detail_and_changed(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api)
+    recipe(api, 'failed', 'Insufficient capacity in aws:us-east-1')
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert result['failed'] is True and result['changed'] is True
+    assert 'Insufficient capacity in aws:us-east-1' in result['msg']
+    assert result['recipe']['id'] == RID
+
+
+def test_timeout_fails_with_changed_and_the_recipe_id(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api)
+    recipe(api, 'running')
+    recipe(api, 'running')
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, wait_timeout=2, poll_interval=2, poll_max_interval=2))
+    assert result['failed'] is True and result['changed'] is True
+    assert result['msg'].startswith('recipe %s still running after 2s' % RID)
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(ARGS, cluster_id='c' * 24), 'parameters are mutually exclusive: datacenter|cluster_id'),
+    ({'deployment_name': 'x', 'name': 'y'}, 'one of the following is required: datacenter, cluster_id'),
+    (dict(ARGS, datacenter='us-east'), "datacenter must be a slug such as aws:us-east-1"),
+    (dict(ARGS, name='  '), 'name must not be empty'),
+    (dict(ARGS, backup_id='newest'), 'backup_id must be 24 lowercase hexadecimal characters'),
+    (dict(ARGS, wait_timeout=-1), 'wait_timeout must be greater than 0'),
+])
+def test_bad_input_fails_before_any_request(api, run_module, args, message):
+    result, dummy = run_module(compose_backup_restore, args)
+    assert result['failed'] is True
+    assert message in result['msg']
+    assert len(api.calls) == 0
