@@ -24,6 +24,8 @@ def parse_args(argv):
                         help='the API token clients must send as "Authorization: Bearer TOKEN" (default: $COMPOSE_SIM_TOKEN or simulator-token)')
     parser.add_argument('--url-file', metavar='PATH', help='write the API base URL here once the socket listens')
     parser.add_argument('--data-dir', metavar='DIR', help='where archives are built and kept (default: a temporary directory removed at exit)')
+    parser.add_argument('--state', metavar='FILE', help='keep the account in this JSON file: loaded at start when it '
+                        'exists (instead of the seed), written after every API request and at exit')
     parser.add_argument('--tls-cert', metavar='PEM', help='serve HTTPS with this certificate (chain) file')
     parser.add_argument('--tls-key', metavar='PEM', help='private key for --tls-cert (default: inside the cert file)')
     parser.add_argument('--verbose', action='store_true', help='log every request to stderr')
@@ -54,7 +56,12 @@ def main(argv=None):
         return 2
     data_dir = args.data_dir or tempfile.mkdtemp(prefix='compose-sim-')
     try:
-        server = Server((args.host, args.port), Simulator(seed, args.token, data_dir, args.verbose), context)
+        sim = Simulator(seed, args.token, data_dir, args.verbose, args.state)
+    except (OSError, ValueError, SeedError) as exc:
+        sys.stderr.write(f'simulator: cannot load the state file {args.state}: {exc}\n')
+        return 2
+    try:
+        server = Server((args.host, args.port), sim, context)
     except OSError as exc:
         sys.stderr.write(f'simulator: cannot listen on {args.host}:{args.port}: {exc}\n')
         if not args.data_dir:
@@ -79,6 +86,8 @@ def main(argv=None):
     finally:
         server.shutdown()
         server.server_close()
+        with sim.lock:
+            sim.save()
         if not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
     return 0

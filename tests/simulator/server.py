@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import sys
@@ -44,12 +45,17 @@ class RequestLog:
 class Simulator:
     """Everything the handlers share; `lock` guards state, faults and the log."""
 
-    def __init__(self, seed, token, data_dir, verbose=False):
+    def __init__(self, seed, token, data_dir, verbose=False, state_file=None):
         self.lock = threading.Lock()
         self.startup_seed = seed
         self.token = token
         self.verbose = verbose
         self.state = State(seed)
+        # With a state file, the account outlives the process, as a real one does (make demo twice).
+        self.state_file = state_file
+        if state_file and os.path.exists(state_file):
+            with open(state_file, encoding='utf-8') as handle:
+                self.state.load(json.load(handle))
         self.faults = FaultBook()
         self.log = RequestLog()
         self.archives = ArchiveStore(data_dir)
@@ -59,6 +65,15 @@ class Simulator:
         self.state.reset(seed)
         self.faults.clear()
         self.log.clear()
+
+    def save(self):
+        """Write the state file atomically; call with the lock held."""
+        if not self.state_file:
+            return
+        temp = self.state_file + '.part'
+        with open(temp, 'w', encoding='utf-8') as handle:
+            json.dump(self.state.dump(), handle)
+        os.replace(temp, self.state_file)
 
 
 def _parse_json(raw):
@@ -156,6 +171,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             status = response.status
+            # Logged before sending: a client may read the log as soon as it has the answer.
+            with sim.lock:
+                entry['status'] = status
             sent = self._send(response, fault)
         finally:
             with sim.lock:
@@ -187,7 +205,9 @@ class Handler(BaseHTTPRequestHandler):
             body, body_ok = _parse_json(raw)
             with sim.lock:
                 ctx = api.Context(sim.state, sim.signer, self._root(), body, body_ok)
-                return api.dispatch(ctx, self.command, path[len(api.VERSION_PREFIX):])
+                response = api.dispatch(ctx, self.command, path[len(api.VERSION_PREFIX):])
+                sim.save()
+                return response
         if path.startswith(downloads.PREFIX):
             return self._download(sim, path, query)
         return error(404, 'Not found')

@@ -131,6 +131,34 @@ class State:
         for entry in seed['deployments']:
             self.add_deployment(entry)
 
+    def dump(self):
+        """Everything needed to carry on after a restart, as JSON-ready data (see load)."""
+        self.tick()
+        return {
+            'format': 1,
+            'config': self.config,
+            'counter': self._counter,
+            'deployments': [dataclasses.asdict(d) for d in self.deployments.values()],
+            'backups': [dataclasses.asdict(b) for b in self.backups.values()],
+            'recipes': [dataclasses.asdict(r) for r in self.recipes.values()],
+        }
+
+    def load(self, doc):
+        """Take back what dump() wrote; simulated time carries on from the real time of the restart."""
+        if not isinstance(doc, dict) or doc.get('format') != 1:
+            raise SeedError('state file: not a simulator state (format 1)')
+        try:
+            config = validate_config(doc['config'])
+            deployments = {d['id']: Deployment(**d) for d in doc['deployments']}
+            backups = {b['id']: Backup(**b) for b in doc['backups']}
+            recipes = {r['id']: Recipe(**r) for r in doc['recipes']}
+            counter = int(doc['counter'])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SeedError(f'state file: {exc}') from exc
+        self.config = dict(self.config, **config)
+        self.clock = Clock(self.config['time_scale'])
+        self.deployments, self.backups, self.recipes, self._counter = deployments, backups, recipes, counter
+
     def new_id(self, kind):
         self._counter += 1
         return make_id(kind, _NONCE, str(self._counter))

@@ -177,6 +177,36 @@ def test_cli_as_module_with_seed_token_env_and_data_dir(tmp_path, spawn):  # pyl
     assert os.path.exists(archive), 'a given --data-dir is kept (and reused as a cache)'
 
 
+def _post(url, token):
+    request = Request(url, data=b'{}', method='POST', headers={'Authorization': f'Bearer {token}', 'Content-Type': 'application/json'})
+    with build_opener(ProxyHandler({})).open(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def test_cli_keeps_the_account_in_a_state_file_across_restarts(tmp_path, spawn):  # pylint: disable=redefined-outer-name
+    state = tmp_path / 'state.json'
+    process = spawn(str(SIMULATOR_DIR), '--port', '0', '--token', 't', '--state', str(state))
+    url = process.stdout.readline().strip()
+    status, recipe = _post(f'{url}/deployments/{FIZZ}/backups', 't')
+    assert status == 202
+    # The default seed completes a recipe on its second poll.
+    statuses = [_fetch(f'{url}/recipes/{recipe["id"]}', token='t')[1]['status'] for poll in range(2)]
+    assert statuses == ['running', 'complete']
+    before = _fetch(f'{url}/deployments/{FIZZ}/backups', token='t')[1]['_embedded']['backups']
+    assert _stop(process, signal.SIGTERM)[0] == 0
+    process = spawn(str(SIMULATOR_DIR), '--port', '0', '--token', 't', '--state', str(state))
+    url = process.stdout.readline().strip()
+    after = _fetch(f'{url}/deployments/{FIZZ}/backups', token='t')[1]['_embedded']['backups']
+    on_demand = [b['id'] for b in after if b['type'] == 'on_demand']
+    assert sorted(b['id'] for b in after) == sorted(b['id'] for b in before) and len(on_demand) == 1
+    assert _fetch(f'{url}/recipes/{recipe["id"]}', token='t')[1]['status'] == 'complete'
+    assert _stop(process, signal.SIGTERM)[0] == 0
+    state.write_text('{"format": 0}', encoding='utf-8')
+    process = spawn(str(SIMULATOR_DIR), '--state', str(state))
+    _out, err = process.communicate(timeout=15)
+    assert process.returncode == 2 and 'state file' in err
+
+
 def test_cli_rejects_a_bad_seed(tmp_path, spawn):  # pylint: disable=redefined-outer-name
     seed = tmp_path / 'seed.json'
     seed.write_text('{"deployments": [{"name": "x", "type": "oracle"}]}', encoding='utf-8')
