@@ -30,6 +30,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
 
 BACKUP_ARGS = dict(
     backup_id=dict(type='str'),
+    recipe_id=dict(type='str'),
     max_age=dict(type='str'),
     force=dict(type='bool', default=False),
     dest=dict(type='path'),
@@ -55,6 +56,7 @@ class BackupJob(Job):
     def _validate(self):
         p = self.params
         check_id(p['backup_id'], 'backup_id')
+        check_id(p['recipe_id'], 'recipe_id')
         check_wait(p)
         if p['download_retries'] < 0:
             raise OptionError('download_retries must be 0 or more, got %s' % p['download_retries'])
@@ -90,6 +92,9 @@ class BackupJob(Job):
         if p['backup_id']:
             backup = self._get_backup(p['backup_id'])
             self.result['action'] = 'selected'
+        elif p['recipe_id']:
+            self.result['action'] = 'joined'
+            backup = self._follow(self._get_recipe(p['recipe_id']))
         else:
             backups = None
             if self.max_age is not None and not p['force']:
@@ -137,13 +142,30 @@ class BackupJob(Job):
                 recipe = _backup.trigger(self.client, dep_id, set(r.get('id') for r in recipes))
                 ledger.record(recipe.get('id'))
                 self.result['changed'] = True
+        return self._follow(recipe)
+
+    def _follow(self, recipe):
+        """Wait for a backup recipe and find the backup it produced (None when not waiting)."""
+        p = self.params
         self.result['recipe'] = recipe_summary(recipe)
         if not p['wait'] or self.check_mode:
             return None
         recipe = wait_for(self.client, p, recipe['id'],
                           on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
         self.result['recipe'] = recipe_summary(recipe)
-        return _backup.find_produced_backup(self.client, dep_id, recipe, interval=p['poll_interval'])
+        return _backup.find_produced_backup(self.client, self.deployment['id'], recipe, interval=p['poll_interval'])
+
+    def _get_recipe(self, recipe_id):
+        """The recipe given by recipe_id, which must be a backup recipe of this deployment."""
+        try:
+            recipe = self.client.get_recipe(recipe_id)
+        except ComposeNotFoundError as exc:
+            exc.hint = 'check recipe_id: it is the recipe.id returned by a compose_backup run with wait=false'
+            raise
+        if recipe.get('deployment_id') != self.deployment['id'] or not _backup.is_backup_recipe(recipe):
+            raise OptionError('recipe_id: %s is not a backup recipe of deployment %s (%s)'
+                              % (recipe_id, self.deployment.get('name'), self.deployment['id']))
+        return recipe
 
     def _joinable(self, recipes, ledger):
         """A running backup recipe, or one started from this machine after this task began."""

@@ -63,6 +63,12 @@ options:
     description:
       - Use this existing backup; never start one.
     type: str
+  recipe_id:
+    description:
+      - Follow this backup recipe of the deployment, such as the RV(recipe.id) of an earlier run with
+        O(wait=false), instead of deciding; wait for it and find the backup it produced (action V(joined)).
+      - Mutually exclusive with O(backup_id), O(max_age) and O(force).
+    type: str
   wait:
     description:
       - Wait for the backup to complete and find it. With V(false), return the recipe at once; O(dest) then
@@ -256,7 +262,9 @@ def main():
         argument_spec=merge_args(COMPOSE_COMMON_ARGS, DEPLOYMENT_ARGS, WAIT_ARGS, BACKUP_ARGS),
         supports_check_mode=True,
         add_file_common_args=True,
-        **DEPLOYMENT_ONE_OF
+        mutually_exclusive=DEPLOYMENT_ONE_OF['mutually_exclusive'] + [
+            ('recipe_id', 'backup_id'), ('recipe_id', 'max_age'), ('recipe_id', 'force')],
+        required_one_of=DEPLOYMENT_ONE_OF['required_one_of'],
     )
     job = BackupJob(module, client_from_module(module))
     module.exit_json(**job.run())

@@ -115,6 +115,26 @@ def test_trigger_waits_and_finds_the_new_backup_not_the_previous_one(api, run_mo
     assert fake_time.sleeps == [2.0, 3.0, 2.0]
 
 
+def test_recipe_id_is_followed_to_its_backup_without_deciding(api, run_module, fake_time):
+    rid = 'ec0000000000000000000001'
+    deployments(api)
+    for status in ('running', 'running', 'complete'):
+        api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status=status))
+    backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid})
+    assert (result['changed'], result['action'], result['backup']['id']) == (False, 'joined', NEW_DEMAND['id'])
+    assert result['recipe']['status'] == 'complete'
+
+
+def test_recipe_id_of_another_deployment_is_refused(api, run_module, fake_time):
+    rid = 'ec0000000000000000000001'
+    deployments(api)
+    api.get(BASE + '/recipes/' + rid, json=dict(recipe(rid=rid), deployment_id='f' * 24))
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid})
+    assert result['failed'] is True
+    assert 'recipe_id: %s is not a backup recipe of deployment fizz-production' % rid in result['msg']
+
+
 def test_check_mode_makes_the_same_reads_and_no_post(api, run_module, fake_time):
     deployments(api)
     recipes(api)
@@ -252,6 +272,8 @@ def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_
     ({'dest': '/no/such/folder/x.tar.gz'}, 'dest: the folder /no/such/folder does not exist'),
     ({'max_age': '3 days'}, "max_age: cannot read '3 days' as a duration"),
     ({'backup_id': 'latest'}, 'backup_id must be 24 lowercase hexadecimal characters'),
+    ({'recipe_id': 'r1'}, 'recipe_id must be 24 lowercase hexadecimal characters'),
+    ({'recipe_id': 'e' * 24, 'force': True}, 'parameters are mutually exclusive: recipe_id|force'),
 ])
 def test_bad_input_fails_before_any_request(api, run_module, args, message):
     args = dict(args, deployment_name='fizz-production')
