@@ -2,7 +2,7 @@
 #
 #   make test                    set up .venv (Python 3.11, ansible-core 2.19) and run every check
 #   make test PYTHON=python3.13  the same in .venv-3.13 (ansible-core 2.21)
-#   make demo                    run playbooks/list_backups.yml against a seeded simulator
+#   make demo                    back up the simulator's deployments into ./backups with playbooks/backup.yml
 #
 # The repository root is the collection. ansible-test needs it under .../ansible_collections/composeio/dbaas,
 # so hacking/ansible-test.sh runs it on a copy; the other tools see the checkout through
@@ -26,28 +26,31 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SANITY_ARGS ?=
 PYTEST_ARGS ?=
 INTEGRATION_ARGS ?=
-# The demo: a playbook, its extra arguments, and the simulator's seed when there is one.
-DEMO_PLAYBOOK ?= playbooks/list_backups.yml
-DEMO_ARGS ?=
+# The demo: a playbook, its extra arguments, and the simulator's seed and state (kept between runs, as an account is).
+DEMO_PLAYBOOK ?= playbooks/backup.yml
+DEMO_ARGS ?= -e '{"compose_backup_deployments": ["fizz-production", "buzz-cache", "fizz-events", "buzz-queue", "fizz-search"], \
+  "compose_backup_max_age": "1h", "compose_backup_poll_interval": 0.5}'
 DEMO_SEED ?= tests/simulator/seeds/demo.json
+DEMO_STATE ?= .ansible/demo-simulator-state.json
 
 .NOTPARALLEL:
-.PHONY: help setup test sanity units integration lint changelog-lint build-check demo clean distclean
+.PHONY: help setup test sanity units integration molecule lint changelog-lint build-check demo clean distclean
 
 help:
-	@echo 'make test            setup, then sanity units integration lint changelog-lint build-check'
+	@echo 'make test            setup, then sanity units integration molecule lint changelog-lint build-check'
 	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install requirements'
 	@echo 'make sanity          ansible-test sanity (every test, compile/import on every Python found)'
 	@echo 'make units           pytest tests/unit              (PYTEST_ARGS=...)'
 	@echo 'make integration     ansible-test integration against the simulator (INTEGRATION_ARGS=...)'
+	@echo 'make molecule        the backup role'"'"'s molecule scenarios against the simulator'
 	@echo 'make lint            ansible-lint, production profile, offline'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make build-check     build, install offline, ansible-doc every plugin'
-	@echo 'make demo            $(DEMO_PLAYBOOK) against a seeded simulator (DEMO_ARGS=...)'
+	@echo 'make demo            $(DEMO_PLAYBOOK) against the simulator, archives in ./backups (DEMO_ARGS=...)'
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'
 	@echo 'PYTHON=python3.13    use another interpreter (venv .venv-X.Y)'
 
-test: sanity units integration lint changelog-lint build-check
+test: sanity units integration molecule lint changelog-lint build-check
 
 setup: $(STAMP)
 
@@ -68,6 +71,9 @@ units: setup
 integration: setup
 	hacking/with-simulator.sh -- hacking/integration.sh $(INTEGRATION_ARGS)
 
+molecule: setup
+	hacking/with-simulator.sh --seed $(DEMO_SEED) -- hacking/with-collection.sh molecule test --all
+
 lint: setup
 	hacking/with-collection.sh ansible-lint --offline $(if $(CI),--nocolor)
 
@@ -77,10 +83,12 @@ changelog-lint: setup
 build-check: setup
 	hacking/build-check.sh
 
-# Implicit localhost: the play runs with the venv's Python, which has requests.
+# Implicit localhost: the play runs with the venv's Python, which has requests. The state file keeps the
+# simulated account between runs, so a second make demo reuses the first one's backups and changes nothing.
 demo: setup
+	@mkdir -p .ansible
 	ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
-	hacking/with-simulator.sh $(if $(wildcard $(DEMO_SEED)),--seed $(DEMO_SEED)) -- \
+	hacking/with-simulator.sh $(if $(wildcard $(DEMO_SEED)),--seed $(DEMO_SEED)) --state $(DEMO_STATE) -- \
 	  hacking/with-collection.sh ansible-playbook $(DEMO_PLAYBOOK) $(DEMO_ARGS)
 
 clean:

@@ -36,5 +36,16 @@ for dir in modules inventory lookup callback connection; do
     fi
   done
 done
-echo "build-check: $(basename "$tarball") installed; ansible-doc rendered $((checked - failed)) of $checked plugins"
+# Roles are documented by their meta/argument_specs.yml.
+for role in "$installed"/roles/*/; do
+  [ -f "$role/meta/argument_specs.yml" ] || continue
+  name="$(basename "$role")"
+  checked=$((checked + 1))
+  if ! ansible-doc -t role "composeio.dbaas.$name" >"$work/doc.out" 2>"$work/doc.err" || [ -s "$work/doc.err" ]; then
+    echo "build-check: ansible-doc -t role composeio.dbaas.$name failed:" >&2
+    cat "$work/doc.err" >&2
+    failed=$((failed + 1))
+  fi
+done
+echo "build-check: $(basename "$tarball") installed; ansible-doc rendered $((checked - failed)) of $checked plugins and roles"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run a command against a fresh Compose API simulator, and always stop the simulator afterwards.
 #
-# usage: hacking/with-simulator.sh [--seed FILE] [--] COMMAND [ARGUMENT]...
+# usage: hacking/with-simulator.sh [--seed FILE] [--state FILE] [--] COMMAND [ARGUMENT]...
+# --state keeps the simulated account in FILE between runs (make demo twice).
 # The command sees COMPOSE_API_URL (http://127.0.0.1:PORT/2016-07), COMPOSEAPITOKEN (random, per run)
 # and COMPOSE_SIM_CONTROL (http://127.0.0.1:PORT/_sim). VENV names the virtual environment whose
 # Python runs the simulator (default .venv); SIMULATOR its path (default tests/simulator).
@@ -16,11 +17,12 @@ sim_args=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --seed) sim_args+=(--seed "$2"); shift 2 ;;
+    --state) sim_args+=(--state "$2"); shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-[ "$#" -gt 0 ] || { echo "usage: with-simulator.sh [--seed FILE] [--] COMMAND [ARGUMENT]..." >&2; exit 2; }
+[ "$#" -gt 0 ] || { echo "usage: with-simulator.sh [--seed FILE] [--state FILE] [--] COMMAND [ARGUMENT]..." >&2; exit 2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/composeio-dbaas-sim.XXXXXX")"
 pid=
