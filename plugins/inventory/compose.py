@@ -1,0 +1,269 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: compose
+short_description: Compose deployments as inventory hosts
+version_added: 0.1.0
+author:
+  - composeio.dbaas contributors
+description:
+  - Makes one inventory host per Compose deployment visible to the API token, named after the deployment.
+  - The host variables say which deployment it is (id, name, type, version, created_at, notes); they never hold
+    connection strings.
+  - The hosts are not machines to connect to. Playbooks such as P(composeio.dbaas.backup#playbook) run their API
+    work on the controller (C(delegate_to=localhost)) and use these variables to pick the deployment, so Ansible's
+    forks work on several deployments at once.
+  - Each host is in the group C(type_<type>), for example C(type_postgresql). O(keyed_groups), O(groups) and
+    O(compose) add more.
+  - The inventory source is a YAML file whose name ends in C(compose.yml) or C(compose.yaml).
+extends_documentation_fragment:
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+options:
+  plugin:
+    description: Marks the file as a source for this plugin.
+    type: str
+    required: true
+    choices: [composeio.dbaas.compose]
+  api_token:
+    description:
+      - Compose API token (Compose console, Account, API Tokens). It is never logged or cached.
+      - If not set, the environment variable E(COMPOSEAPITOKEN) is used, then E(COMPOSE_API_TOKEN), as the modules
+        do. AWX's credential type in C(meta/awx-credential-type.yml) injects E(COMPOSEAPITOKEN).
+    type: str
+    env:
+      - name: COMPOSEAPITOKEN
+      - name: COMPOSE_API_TOKEN
+  api_url:
+    description: Base URL of the Compose API, including the version segment.
+    type: str
+    default: https://api.compose.io/2016-07
+    env:
+      - name: COMPOSE_API_URL
+  validate_certs:
+    description:
+      - Whether to check the TLS certificate of O(api_url). Only set this to V(false) against a test server.
+    type: bool
+    default: true
+    env:
+      - name: COMPOSE_VALIDATE_CERTS
+  ca_path:
+    description: A PEM file of CA certificates to check the API's certificate against, instead of the system store.
+    type: path
+    env:
+      - name: COMPOSE_CA_PATH
+  request_timeout:
+    description: Seconds to wait to connect to the API and for each answer.
+    type: float
+    default: 30
+  api_retries:
+    description: How many times a failed read is retried, with exponential backoff, honouring C(Retry-After).
+    type: int
+    default: 5
+  types:
+    description:
+      - Only deployments of these types, for example V(postgresql) or V(redis). Empty means all types.
+    type: list
+    elements: str
+    default: []
+  names:
+    description:
+      - Only deployments whose name matches one of these shell-style patterns, such as V(fizz-*). Empty means all.
+      - Matching is case-sensitive, as deployment names are.
+    type: list
+    elements: str
+    default: []
+  exclude_names:
+    description: Leave out deployments whose name matches one of these shell-style patterns.
+    type: list
+    elements: str
+    default: []
+  fetch_details:
+    description:
+      - Read each deployment's details to fill C(compose_deployment_version). The deployment list does not carry the
+        version, so this costs one request per deployment (made O(detail_workers) at a time, and kept in the
+        inventory cache when O(cache) is on).
+      - With V(false) the inventory costs one request in all, and C(compose_deployment_version) is not set.
+    type: bool
+    default: true
+  detail_workers:
+    description: How many deployment details are read at the same time when O(fetch_details) is on.
+    type: int
+    default: 8
+notes:
+  - Deployment names are unique in practice, but the API does not enforce it. When two deployments share a name,
+    both hosts are named C(<name>_<id>) and a warning says so; C(compose_deployment_id) tells them apart.
+  - With O(cache) on, the cache holds the deployment list (ids, names, types, versions, dates and notes), never the
+    token; O(cache_timeout) says for how long.
+requirements:
+  - requests
+seealso:
+  - module: composeio.dbaas.compose_deployment_info
+'''
+
+EXAMPLES = r'''
+# compose.yml: every deployment the token sees, by type in the groups type_postgresql, type_redis, ...
+plugin: composeio.dbaas.compose
+
+# compose.yml: only the production PostgreSQL and MongoDB deployments, grouped by their notes,
+# kept in the inventory cache for an hour.
+# plugin: composeio.dbaas.compose
+# types: [postgresql, mongodb]
+# names: ['*-production']
+# keyed_groups:
+#   - key: compose_deployment_notes | default('none', true) | regex_replace('[^A-Za-z0-9]+', '_')
+#     prefix: notes
+# groups:
+#   old_versions: compose_deployment_version is version('10', '<')
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/composeio.dbaas
+# cache_timeout: 3600
+
+# Then:
+#   ansible-inventory -i compose.yml --graph
+#   ansible-playbook -i compose.yml composeio.dbaas.backup --limit type_postgresql
+'''
+
+import fnmatch
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.composeio.dbaas.plugins.module_utils import _api
+from ansible_collections.composeio.dbaas.plugins.module_utils._common import DEPLOYMENT_TYPES, TOKEN_VARS, describe
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
+
+# What a host learns of its deployment; never connection strings.
+LISTED_KEYS = ('id', 'name', 'type', 'created_at', 'notes')
+VAR_PREFIX = 'compose_deployment_'
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+
+    NAME = 'composeio.dbaas.compose'
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith(('compose.yml', 'compose.yaml'))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        self._check_options()
+
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option('cache') and cache
+        deployments = None
+        if use_cache:
+            try:
+                deployments = self._cache[cache_key]
+            except KeyError:
+                deployments = None
+        if deployments is None:
+            deployments = self._fetch()
+            if self.get_option('cache'):
+                self._cache[cache_key] = deployments
+        self._populate(deployments)
+
+    # -- options -------------------------------------------------------------------------
+
+    def _option(self, name):
+        value = self.get_option(name)
+        if isinstance(value, str) and self.templar.is_template(value):
+            value = self.templar.template(value)
+        return value
+
+    def _check_options(self):
+        unknown = sorted(set(self.get_option('types')) - set(DEPLOYMENT_TYPES))
+        if unknown:
+            raise AnsibleParserError('composeio.dbaas.compose: types has unknown deployment types %s; known types: %s'
+                                     % (', '.join(unknown), ', '.join(DEPLOYMENT_TYPES)))
+        if self.get_option('detail_workers') < 1:
+            raise AnsibleParserError('composeio.dbaas.compose: detail_workers must be 1 or more, got %s'
+                                     % self.get_option('detail_workers'))
+        if self.get_option('request_timeout') <= 0:
+            raise AnsibleParserError('composeio.dbaas.compose: request_timeout must be greater than 0, got %s'
+                                     % self.get_option('request_timeout'))
+        if self.get_option('api_retries') < 0:
+            raise AnsibleParserError('composeio.dbaas.compose: api_retries must be 0 or more, got %s'
+                                     % self.get_option('api_retries'))
+
+    def _client(self):
+        if not _api.HAS_REQUESTS:
+            raise AnsibleError(missing_required_lib("requests"))
+        token = self._option('api_token')
+        if not token:
+            raise AnsibleParserError('composeio.dbaas.compose: no Compose API token: set api_token in the inventory '
+                                     'source or the %s (or %s) environment variable' % TOKEN_VARS)
+        api_url = self._option('api_url')
+        url = urlparse(api_url or '')
+        if url.scheme not in ('http', 'https') or not url.netloc:
+            raise AnsibleParserError('composeio.dbaas.compose: api_url must be an http(s) URL such as %s, got %r'
+                                     % (_api.DEFAULT_API_URL, api_url))
+        if not self.get_option('validate_certs'):
+            self.display.warning('composeio.dbaas.compose: validate_certs is false: the TLS certificate of %s is not '
+                                 'checked' % url.netloc)
+        return _api.ComposeClient(to_native(token), base_url=api_url, validate_certs=self.get_option('validate_certs'),
+                                  ca_path=self.get_option('ca_path'), timeout=self.get_option('request_timeout'),
+                                  retries=self.get_option('api_retries'))
+
+    # -- the API -------------------------------------------------------------------------
+
+    def _fetch(self):
+        """The selected deployments, each reduced to the keys hosts may see."""
+        client = self._client()
+        try:
+            listed = client.list_deployments()
+            chosen = [dict((key, dep.get(key)) for key in LISTED_KEYS) for dep in listed if self._wanted(dep)]
+            if self.get_option('fetch_details') and chosen:
+                with ThreadPoolExecutor(max_workers=self.get_option('detail_workers')) as pool:
+                    versions = list(pool.map(lambda dep: client.get_deployment(dep['id']).get('version'), chosen))
+                for dep, version in zip(chosen, versions):
+                    dep['version'] = version
+        except ComposeError as exc:
+            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc))
+        return chosen
+
+    def _wanted(self, dep):
+        name = dep.get('name') or ''
+        types = self.get_option('types')
+        names = self.get_option('names')
+        if types and dep.get('type') not in types:
+            return False
+        if names and not any(fnmatch.fnmatchcase(name, pattern) for pattern in names):
+            return False
+        return not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.get_option('exclude_names'))
+
+    # -- the inventory -------------------------------------------------------------------
+
+    def _populate(self, deployments):
+        counts = {}
+        for dep in deployments:
+            counts[dep['name']] = counts.get(dep['name'], 0) + 1
+        shared = sorted(name for name, count in counts.items() if count > 1)
+        if shared:
+            self.display.warning('composeio.dbaas.compose: several deployments are named %s; their hosts are named '
+                                 '<name>_<id>' % ', '.join(shared))
+        strict = self.get_option('strict')
+        for dep in sorted(deployments, key=lambda item: (item['name'], item['id'])):
+            host = dep['name'] if counts[dep['name']] == 1 else '%s_%s' % (dep['name'], dep['id'])
+            self.inventory.add_host(host)
+            hostvars = dict((VAR_PREFIX + key, value) for key, value in dep.items())
+            for key, value in hostvars.items():
+                # API data is never templated: a note holding {{ ... }} stays text (ansible-core < 2.19 needs this).
+                self.inventory.set_variable(host, key, wrap_var(value))
+            if dep.get('type'):
+                self.inventory.add_child(self.inventory.add_group('type_%s' % dep['type']), host)
+            self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, host, strict=strict)

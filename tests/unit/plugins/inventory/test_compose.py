@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The compose inventory plugin, loaded by Ansible's own inventory manager, with the HTTP calls listed in order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from responses.registries import OrderedRegistry
+
+from ansible.errors import AnsibleError
+from ansible.inventory.data import InventoryData
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import inventory_loader
+
+BASE = 'https://api.test/2016-07'
+TOKEN = 'inventory-token-0123456789abcdef'
+AUTH = {'Authorization': 'Bearer %s' % TOKEN}
+
+DEPLOYMENTS = [
+    {'id': 'a' * 24, 'name': 'fizz-production', 'type': 'postgresql', 'created_at': '2016-12-16T15:00:14.922Z',
+     'notes': 'prod', 'customer_billing_code': 'fizz', '_links': {}},
+    {'id': 'b' * 24, 'name': 'buzz-cache', 'type': 'redis', 'created_at': '2017-01-02T10:00:00.000Z', 'notes': '',
+     '_links': {}},
+    {'id': 'c' * 24, 'name': 'fizz-staging', 'type': 'postgresql', 'created_at': '2018-03-04T05:06:07.000Z',
+     'notes': '', '_links': {}},
+]
+SECRET = 'postgres://admin:SIMPASS-deadbeef@db.example:17000/compose'
+
+
+def detail(dep, version):
+    return dict(dep, version=version, connection_strings={'direct': [SECRET]})
+
+
+@pytest.fixture
+def api(monkeypatch):
+    for var in ('COMPOSEAPITOKEN', 'COMPOSE_API_TOKEN', 'COMPOSE_API_URL'):
+        monkeypatch.delenv(var, raising=False)
+    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def source(tmp_path):
+    """Write a compose.yml inventory source and return a function that loads it."""
+
+    def load(options, direct=False):
+        path = tmp_path / 'compose.yml'
+        path.write_text(json.dumps(dict({'plugin': 'composeio.dbaas.compose', 'api_url': BASE, 'api_retries': 0}, **options)))
+        if not direct:
+            return InventoryManager(loader=DataLoader(), sources=[str(path)])
+        # The plugin's own parse(), so a failure reaches the test instead of becoming a warning.
+        plugin = inventory_loader.get('composeio.dbaas.compose')
+        plugin.parse(InventoryData(), DataLoader(), str(path), cache=False)
+        return plugin
+
+    return load
+
+
+def listed(api, deployments=None):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': deployments or DEPLOYMENTS}},
+            match=[responses.matchers.header_matcher(AUTH)])
+
+
+def hostvars(inventory, name):
+    return inventory.get_host(name).get_vars()
+
+
+def test_hosts_groups_and_variables(api, source):
+    listed(api)
+    for dep, version in zip(DEPLOYMENTS, ('9.6.10', '4.0.11', '10.5')):
+        api.get(BASE + '/deployments/' + dep['id'], json=detail(dep, version))
+    inventory = source({'api_token': TOKEN, 'detail_workers': 1})
+
+    assert sorted(host.name for host in inventory.get_hosts()) == ['buzz-cache', 'fizz-production', 'fizz-staging']
+    assert sorted(host.name for host in inventory.groups['type_postgresql'].get_hosts()) == [
+        'fizz-production', 'fizz-staging']
+    variables = hostvars(inventory, 'fizz-production')
+    assert variables['compose_deployment_id'] == 'a' * 24
+    assert variables['compose_deployment_name'] == 'fizz-production'
+    assert variables['compose_deployment_type'] == 'postgresql'
+    assert variables['compose_deployment_version'] == '9.6.10'
+    assert variables['compose_deployment_created_at'] == '2016-12-16T15:00:14.922Z'
+    assert variables['compose_deployment_notes'] == 'prod'
+    assert SECRET not in json.dumps({key: str(value) for key, value in variables.items()})
+
+
+def test_filters_by_type_and_name_without_details(api, source):
+    listed(api)
+    inventory = source({'api_token': TOKEN, 'types': ['postgresql'], 'names': ['fizz-*'],
+                        'exclude_names': ['*-staging'], 'fetch_details': False})
+    assert [host.name for host in inventory.get_hosts()] == ['fizz-production']
+    assert 'compose_deployment_version' not in hostvars(inventory, 'fizz-production')
+    assert len(api.calls) == 1
+
+
+def test_constructed_options(api, source):
+    listed(api)
+    inventory = source({'api_token': TOKEN, 'fetch_details': False,
+                        'compose': {'backup_folder': "'/backups/' ~ compose_deployment_name"},
+                        'groups': {'production': "compose_deployment_name is search('production')"},
+                        'keyed_groups': [{'key': 'compose_deployment_created_at[:4]', 'prefix': 'year'}]})
+    assert hostvars(inventory, 'buzz-cache')['backup_folder'] == '/backups/buzz-cache'
+    assert [host.name for host in inventory.groups['production'].get_hosts()] == ['fizz-production']
+    assert [host.name for host in inventory.groups['year_2018'].get_hosts()] == ['fizz-staging']
+
+
+def test_token_from_the_environment(api, source, monkeypatch):
+    monkeypatch.setenv('COMPOSEAPITOKEN', TOKEN)
+    listed(api)
+    inventory = source({'fetch_details': False})
+    assert len(inventory.get_hosts()) == 3
+
+
+def test_shared_names_become_name_and_id(api, source):
+    twin = dict(DEPLOYMENTS[1], id='d' * 24)
+    listed(api, DEPLOYMENTS + [twin])
+    inventory = source({'api_token': TOKEN, 'fetch_details': False})
+    names = sorted(host.name for host in inventory.get_hosts())
+    assert names == ['buzz-cache_' + 'b' * 24, 'buzz-cache_' + 'd' * 24, 'fizz-production', 'fizz-staging']
+    assert hostvars(inventory, 'buzz-cache_' + 'd' * 24)['compose_deployment_id'] == 'd' * 24
+
+
+def test_cache_serves_the_second_parse(api, source, tmp_path):
+    listed(api)
+    options = {'api_token': TOKEN, 'fetch_details': False, 'cache': True,
+               'cache_plugin': 'ansible.builtin.jsonfile', 'cache_connection': str(tmp_path / 'cache')}
+    first = source(options)
+    second = source(options)
+    assert len(api.calls) == 1
+    assert sorted(h.name for h in first.get_hosts()) == sorted(h.name for h in second.get_hosts())
+    cached = ''.join(path.read_text() for path in (tmp_path / 'cache').iterdir())
+    assert 'fizz-production' in cached and TOKEN not in cached
+
+
+@pytest.mark.parametrize('options, message', [
+    ({}, 'no Compose API token'),
+    ({'api_token': TOKEN, 'types': ['postgres']}, 'types has unknown deployment types postgres'),
+    ({'api_token': TOKEN, 'api_url': 'api.compose.io'}, 'api_url must be an http(s) URL'),
+    ({'api_token': TOKEN, 'detail_workers': 0}, 'detail_workers must be 1 or more'),
+    ({'api_token': TOKEN, 'request_timeout': 0}, 'request_timeout must be greater than 0'),
+])
+def test_bad_options_fail_the_source_by_name(api, source, options, message):
+    with pytest.raises(AnsibleError) as failure:
+        source(options, direct=True)
+    assert message in str(failure.value)
+    assert not api.calls
+
+
+def test_refused_token_names_the_variables(api, source):
+    api.get(BASE + '/deployments', status=401, json={'errors': 'invalid_token'})
+    with pytest.raises(AnsibleError) as failure:
+        source({'api_token': TOKEN}, direct=True)
+    assert 'COMPOSEAPITOKEN' in str(failure.value) and TOKEN not in str(failure.value)
