@@ -29,20 +29,22 @@ INTEGRATION_ARGS ?=
 # The demo: a playbook, its extra arguments, and the simulator's seed and state (kept between runs, as an account is).
 DEMO_PLAYBOOK ?= playbooks/backup.yml
 DEMO_ARGS ?= -e '{"compose_backup_deployments": ["fizz-production", "buzz-cache", "fizz-events", "buzz-queue", "fizz-search"], \
-  "compose_backup_max_age": "1h", "compose_backup_poll_interval": 0.5}'
+  "compose_backup_max_age": "1h", "compose_backup_poll_interval": 0.5}' -e compose_backup_dest=$(DEMO_DEST)
 DEMO_SEED ?= tests/simulator/seeds/demo.json
 DEMO_STATE ?= .ansible/demo-simulator-state.json
+DEMO_DEST ?= backups
 
 .NOTPARALLEL:
-.PHONY: help setup test sanity units integration molecule lint changelog-lint build-check demo clean distclean
+.PHONY: help setup test sanity units integration molecule demo-check lint changelog-lint build-check demo clean distclean
 
 help:
-	@echo 'make test            setup, then sanity units integration molecule lint changelog-lint build-check'
+	@echo 'make test            setup, then sanity units integration molecule demo-check lint changelog-lint build-check'
 	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install requirements'
 	@echo 'make sanity          ansible-test sanity (every test, compile/import on every Python found)'
 	@echo 'make units           pytest tests/unit              (PYTEST_ARGS=...)'
 	@echo 'make integration     ansible-test integration against the simulator (INTEGRATION_ARGS=...)'
 	@echo 'make molecule        the backup role'"'"'s molecule scenarios against the simulator'
+	@echo 'make demo-check      make demo twice in a temporary folder: the second run must change nothing'
 	@echo 'make lint            ansible-lint, production profile, offline'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make build-check     build, install offline, ansible-doc every plugin'
@@ -50,7 +52,7 @@ help:
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'
 	@echo 'PYTHON=python3.13    use another interpreter (venv .venv-X.Y)'
 
-test: sanity units integration molecule lint changelog-lint build-check
+test: sanity units integration molecule demo-check lint changelog-lint build-check
 
 setup: $(STAMP)
 
@@ -73,6 +75,9 @@ integration: setup
 
 molecule: setup
 	hacking/with-simulator.sh --seed $(DEMO_SEED) -- hacking/with-collection.sh molecule test --all
+
+demo-check: setup
+	hacking/demo-check.sh
 
 lint: setup
 	hacking/with-collection.sh ansible-lint --offline $(if $(CI),--nocolor)
