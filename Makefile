@@ -35,10 +35,10 @@ DEMO_STATE ?= .ansible/demo-simulator-state.json
 DEMO_DEST ?= backups
 
 .NOTPARALLEL:
-.PHONY: help setup test sanity units integration molecule demo-check lint changelog-lint build-check demo clean distclean
+.PHONY: help setup test sanity units integration molecule demo-check lint changelog-lint build-check ee-check demo clean distclean
 
 help:
-	@echo 'make test            setup, then sanity units integration molecule demo-check lint changelog-lint build-check'
+	@echo 'make test            setup, then sanity units integration molecule demo-check lint changelog-lint build-check ee-check'
 	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install requirements'
 	@echo 'make sanity          ansible-test sanity (every test, compile/import on every Python found)'
 	@echo 'make units           pytest tests/unit              (PYTEST_ARGS=...)'
@@ -48,11 +48,12 @@ help:
 	@echo 'make lint            ansible-lint, production profile, offline'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make build-check     build, install offline, ansible-doc every plugin'
+	@echo 'make ee-check        ansible-builder create and introspect on meta/execution-environment.yml'
 	@echo 'make demo            $(DEMO_PLAYBOOK) against the simulator, archives in ./backups (DEMO_ARGS=...)'
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'
 	@echo 'PYTHON=python3.13    use another interpreter (venv .venv-X.Y)'
 
-test: sanity units integration molecule demo-check lint changelog-lint build-check
+test: sanity units integration molecule demo-check lint changelog-lint build-check ee-check
 
 setup: $(STAMP)
 
@@ -87,6 +88,9 @@ changelog-lint: setup
 
 build-check: setup
 	hacking/build-check.sh
+
+ee-check: setup
+	hacking/ee-check.sh
 
 # Implicit localhost: the play runs with the venv's Python, which has requests. The state file keeps the
 # simulated account between runs, so a second make demo reuses the first one's backups and changes nothing.

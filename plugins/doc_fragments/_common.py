@@ -22,7 +22,7 @@ options:
   api_url:
     description:
       - Base URL of the Compose API, including the version segment.
-      - If not set, the environment variable E(COMPOSE_API_URL) is used.
+      - If not set, the environment variable E(COMPOSE_API_URL) is used. An empty value means the default.
     type: str
     default: https://api.compose.io/2016-07
   validate_certs:

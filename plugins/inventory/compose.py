@@ -205,7 +205,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not token:
             raise AnsibleParserError('composeio.dbaas.compose: no Compose API token: set api_token in the inventory '
                                      'source or the %s (or %s) environment variable' % TOKEN_VARS)
-        api_url = self._option('api_url')
+        api_url = self._option('api_url') or _api.DEFAULT_API_URL
         url = urlparse(api_url or '')
         if url.scheme not in ('http', 'https') or not url.netloc:
             raise AnsibleParserError('composeio.dbaas.compose: api_url must be an http(s) URL such as %s, got %r'

@@ -111,7 +111,9 @@ def client_from_module(module, **kwargs):
     if not params['api_token']:
         module.fail_json(msg='No Compose API token: set the api_token option or the %s (or %s) environment variable'
                          % TOKEN_VARS)
-    url = urlparse(params['api_url'] or '')
+    # Empty means the default: AWX's credential type injects COMPOSE_API_URL even when its field is left empty.
+    params['api_url'] = params['api_url'] or _api.DEFAULT_API_URL
+    url = urlparse(params['api_url'])
     if url.scheme not in ('http', 'https') or not url.netloc:
         module.fail_json(msg='api_url must be an http(s) URL such as %s, got %r' % (_api.DEFAULT_API_URL, params['api_url']))
     if params['request_timeout'] <= 0:

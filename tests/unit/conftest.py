@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.client
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from ansible.plugins.loader import init_plugin_loader
+
+# Ansible's collection loader, installed before any test imports the collection, as the ansible commands do:
+# without it ansible_collections is a plain namespace package and the plugin loader cannot find composeio.dbaas's
+# plugins (the inventory plugin tests load it through InventoryManager).
+init_plugin_loader()
 
 SIMULATOR_DIR = Path(__file__).resolve().parent.parent / 'simulator'
 SIM_TOKEN = 'unit-test-token'
@@ -83,14 +91,15 @@ class SimHandle:
         return self.request('POST', path, body=body, **kwargs)
 
 
-@pytest.fixture(scope='session')
-def compose_simulator():
-    """The simulator as a subprocess on a free port: (api_url, token, process)."""
+@contextlib.contextmanager
+def start_simulator(token=SIM_TOKEN, extra_args=()):
+    """Run the simulator as a subprocess on a free port; yields (api_url, process) and stops it afterwards."""
     workdir = tempfile.mkdtemp(prefix='compose-sim-test-')
     url_file = os.path.join(workdir, 'url')
     with open(os.path.join(workdir, 'stderr'), 'w+b') as errors:
         process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, str(SIMULATOR_DIR), '--port', '0', '--url-file', url_file, '--token', SIM_TOKEN],
+            [sys.executable, str(SIMULATOR_DIR), '--port', '0', '--url-file', url_file, '--token', token]
+            + list(extra_args),
             stdout=subprocess.DEVNULL, stderr=errors, cwd=workdir)
         try:
             deadline = time.monotonic() + START_TIMEOUT
@@ -101,7 +110,7 @@ def compose_simulator():
                 time.sleep(0.02)
             with open(url_file, encoding='utf-8') as handle:
                 api_url = handle.read().strip()
-            yield api_url, SIM_TOKEN, process
+            yield api_url, process
         finally:
             process.terminate()
             try:
@@ -109,9 +118,14 @@ def compose_simulator():
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            for name in os.listdir(workdir):
-                os.unlink(os.path.join(workdir, name))
-            os.rmdir(workdir)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def compose_simulator():
+    """The simulator as a subprocess on a free port: (api_url, token, process)."""
+    with start_simulator() as (api_url, process):
+        yield api_url, SIM_TOKEN, process
 
 
 @pytest.fixture
@@ -121,3 +135,9 @@ def sim(compose_simulator):  # pylint: disable=redefined-outer-name
     control = _load_control().SimControl(api_url)
     control.reset()
     return SimHandle(api_url, token, control)
+
+
+@pytest.fixture
+def own_simulator():
+    """start_simulator itself, for a test that needs a simulator of its own (its own token, say)."""
+    return start_simulator

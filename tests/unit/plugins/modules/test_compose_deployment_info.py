@@ -54,3 +54,10 @@ def test_bad_id_fails_before_any_request(api, run_module):
     result, dummy = run_module(compose_deployment_info, {'id': 'zz'})
     assert 'id must be 24 lowercase hexadecimal characters' in result['msg']
     assert len(api.calls) == 0
+
+
+def test_empty_api_url_means_the_default(api, run_module):
+    # AWX's credential type injects COMPOSE_API_URL even when its field is left empty.
+    api.get('https://api.compose.io/2016-07/deployments', json={'_embedded': {'deployments': [PG]}})
+    result, dummy = run_module(compose_deployment_info, {'id': 'e' * 24, 'api_url': ''})
+    assert result['deployments'] == [] and 'failed' not in result

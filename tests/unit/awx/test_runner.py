@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A backup job run the way AWX runs one: ansible-runner, a private data directory, the credential type's injectors
+for the environment, the inventory plugin as the inventory source, the collection's backup playbook."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+
+ansible_runner = pytest.importorskip('ansible_runner')
+
+ROOT = Path(__file__).resolve().parents[3]
+CREDENTIAL_TYPE = ROOT / 'extensions' / 'awx' / 'credential-type.yml'
+
+
+def injected_env(inputs):
+    """The environment AWX builds from a credential of our type: each env injector rendered with the inputs."""
+    credential_type = yaml.safe_load(CREDENTIAL_TYPE.read_text())
+    fields = dict((field['id'], field.get('default', '')) for field in credential_type['inputs']['fields'])
+    fields.update(inputs)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return dict((name, env.from_string(value).render(**fields)) for name, value in credential_type['injectors']['env'].items())
+
+
+def test_backup_job_through_ansible_runner(own_simulator, tmp_path, monkeypatch):
+    # ansible-runner runs the ansible-playbook of this Python's environment, as an execution environment does.
+    monkeypatch.setenv('PATH', os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
+    token = 'AWX-SECRET-TOKEN-' + secrets.token_hex(8)
+    with own_simulator(token=token) as (api_url, _process):
+        private = tmp_path / 'job'
+        (private / 'inventory').mkdir(parents=True)
+        (private / 'inventory' / 'compose.yml').write_text('plugin: composeio.dbaas.compose\ntypes: [postgresql, redis]\n')
+        dest = tmp_path / 'backups'
+        envvars = injected_env({'api_token': token, 'api_url': api_url})
+        envvars['ANSIBLE_COLLECTIONS_PATH'] = os.environ['ANSIBLE_COLLECTIONS_PATH']
+        result = ansible_runner.run(
+            private_data_dir=str(private), playbook='composeio.dbaas.backup', inventory=str(private / 'inventory'),
+            envvars=envvars, extravars={'compose_backup_dest': str(dest), 'compose_backup_poll_interval': 0.2},
+            verbosity=4, quiet=True, json_mode=False)
+
+        stdout = result.stdout.read()
+        events = list(result.events)
+        assert result.status == 'successful', stdout[-3000:]
+        assert result.rc == 0
+
+        report = json.loads((dest / 'compose-backup-report.json').read_text())
+        assert sorted(row['deployment'] for row in report['deployments']) == ['buzz-cache', 'fizz-production']
+        assert all(row['outcome'] == 'ok' and row['downloaded'] for row in report['deployments'])
+
+        # The token never reaches the job's output or its events, even at -vvvv.
+        assert events and any(event.get('event') == 'playbook_on_stats' for event in events)
+        assert token not in stdout
+        assert token not in json.dumps(events)
+        assert 'signature=' not in stdout and 'SIMPASS-' not in stdout
+        # Nor any artifact but artifacts/<id>/command, where ansible-runner records the environment it ran with
+        # (AWX deletes the private data dir after the job).
+        leaking = []
+        for path in (private / 'artifacts').rglob('*'):
+            if path.is_file() and token in path.read_text(errors='replace'):
+                leaking.append(path.relative_to(private).as_posix())
+        assert [path for path in leaking if not path.endswith(('/env.list', '/command'))] == [], leaking
