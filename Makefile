@@ -14,6 +14,8 @@ PY := $(shell hacking/find-python.sh $(PYTHON) 2>/dev/null)
 PYVER := $(if $(PY),$(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
 VENV ?= $(if $(filter 3.11,$(PYVER)),.venv,.venv-$(PYVER))
 STAMP := $(VENV)/.installed
+# make demo needs only ansible-core and requests, so a first make demo does not wait for the test tools.
+DEMO_STAMP := $(VENV)/.demo-installed
 
 export VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -57,6 +59,12 @@ test: sanity units integration molecule demo-check lint changelog-lint build-che
 
 setup: $(STAMP)
 
+$(DEMO_STAMP): requirements-dev.txt requirements.txt
+	@test -n "$(PY)" || { echo "make: no working interpreter for PYTHON=$(PYTHON)" >&2; exit 1; }
+	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet "$$(grep -E '^ansible-core' requirements-dev.txt)" -r requirements.txt
+	touch $@
+
 # Re-installs only when a requirements file changes.
 $(STAMP): requirements-dev.txt requirements.txt
 	@test -n "$(PY)" || { echo "make: no working interpreter for PYTHON=$(PYTHON)" >&2; exit 1; }
@@ -94,7 +102,7 @@ ee-check: setup
 
 # Implicit localhost: the play runs with the venv's Python, which has requests. The state file keeps the
 # simulated account between runs, so a second make demo reuses the first one's backups and changes nothing.
-demo: setup
+demo: $(DEMO_STAMP)
 	@mkdir -p .ansible
 	ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
 	hacking/with-simulator.sh $(if $(wildcard $(DEMO_SEED)),--seed $(DEMO_SEED)) --state $(DEMO_STATE) -- \
