@@ -26,6 +26,8 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._job import Job
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeError,
     ComposeNotFoundError,
+    ComposeRecipeFailed,
+    ComposeWaitTimeout,
 )
 
 BACKUP_ARGS = dict(
@@ -45,6 +47,7 @@ class BackupJob(Job):
 
     RESULT_KEYS = ('deployment', 'backup', 'recipe', 'dest', 'size', 'sha256')
     TIMEOUT_HINT = 'the backup goes on; run the task again to join it, or raise wait_timeout'
+    FAILED_HINT = 'no backup was made; see the recipe in the Compose console, then run the task again to start another'
 
     def __init__(self, module, client):
         super().__init__(module, client)
@@ -150,8 +153,15 @@ class BackupJob(Job):
         self.result['recipe'] = recipe_summary(recipe)
         if not p['wait'] or self.check_mode:
             return None
-        recipe = wait_for(self.client, p, recipe['id'],
-                          on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        try:
+            recipe = wait_for(self.client, p, recipe['id'],
+                              on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        except (ComposeRecipeFailed, ComposeWaitTimeout):
+            raise
+        except ComposeError as exc:
+            # The API failed, not the backup: it goes on at Compose whatever happens to this task.
+            exc.hint = 'backup recipe %s goes on without this task; run the task again to join it' % recipe['id']
+            raise
         self.result['recipe'] = recipe_summary(recipe)
         return _backup.find_produced_backup(self.client, self.deployment['id'], recipe, interval=p['poll_interval'])
 

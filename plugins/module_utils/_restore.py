@@ -24,6 +24,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeNotFoundError,
     ComposeRecipeFailed,
     ComposeValidationError,
+    ComposeWaitTimeout,
 )
 
 RESTORE_ARGS = dict(
@@ -47,6 +48,8 @@ class RestoreJob(Job):
 
     RESULT_KEYS = ('deployment', 'source', 'backup', 'recipe')
     TIMEOUT_HINT = 'the restore goes on; run the task again to wait for it, or raise wait_timeout'
+    FAILED_HINT = ('the new deployment did not come up; see it in the Compose console, and remove it or choose '
+                   'another name before running the task again')
 
     def _validate(self):
         p = self.params
@@ -189,13 +192,21 @@ class RestoreJob(Job):
                     if created.get('type') != source.get('type'):
                         self._existing(created, source)
                     return self.client.get_deployment(created['id'])
-        error.hint = 'no deployment named %s appeared after 3 attempts; nothing was created' % p['name']
+        error.hint = 'no deployment named %s appeared after 3 attempts; nothing was created; try again later' % p['name']
         raise error
 
     def _wait(self, recipe_id):
         self.result['recipe'] = dict(id=recipe_id)
-        recipe = wait_for(self.client, self.params, recipe_id,
-                          on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        try:
+            recipe = wait_for(self.client, self.params, recipe_id,
+                              on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        except (ComposeRecipeFailed, ComposeWaitTimeout):
+            raise
+        except ComposeError as exc:
+            # The API failed, not the restore: it goes on at Compose whatever happens to this task.
+            exc.hint = ('the restore into %s (recipe %s) goes on without this task; run the task again to wait for it'
+                        % (self.params['name'], recipe_id))
+            raise
         self.result['recipe'] = recipe_summary(recipe)
 
     def _finish(self, deployment_id):

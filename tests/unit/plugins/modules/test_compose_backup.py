@@ -177,7 +177,8 @@ def test_failed_recipe_fails_with_its_detail_and_changed(api, run_module, fake_t
     poll(api, 'failed', detail='Backup agent unreachable')
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
     assert result['failed'] is True and result['changed'] is True
-    assert result['msg'] == 'recipe r00000000000000000000001 (Backup) failed: Backup agent unreachable'
+    assert result['msg'] == ('recipe r00000000000000000000001 (Backup) failed: Backup agent unreachable (no backup was '
+                             'made; see the recipe in the Compose console, then run the task again to start another)')
     assert result['recipe']['status'] == 'failed'
 
 
