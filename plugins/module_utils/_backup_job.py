@@ -118,7 +118,7 @@ class BackupJob(Job):
         try:
             return self.client.get_backup(self.deployment['id'], backup_id)
         except ComposeNotFoundError as exc:
-            exc.hint = 'deployment %s has no backup %s; list them with composeio.dbaas.compose_backup_info' % (
+            exc.hint = 'deployment %s has no backup %s; check backup_id, or list them with composeio.dbaas.compose_backup_info' % (
                 self.deployment.get('name'), backup_id)
             raise
 

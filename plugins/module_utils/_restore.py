@@ -120,7 +120,7 @@ class RestoreJob(Job):
     def _existing(self, existing, source):
         """The name is taken: the idempotent answer, or a clear refusal when it is something else."""
         if existing.get('type') != source.get('type'):
-            raise ComposeError('a deployment named %r already exists with type %s, but the backup is of a %s '
+            raise ComposeError('name: a deployment named %r already exists with type %s, but the backup is of a %s '
                                'deployment; choose another name'
                                % (existing.get('name'), existing.get('type'), source.get('type')))
         self.result['action'] = 'exists'
@@ -141,7 +141,8 @@ class RestoreJob(Job):
             try:
                 backup = self.client.get_backup(source['id'], p['backup_id'])
             except ComposeNotFoundError as exc:
-                exc.hint = 'deployment %s has no backup %s' % (source.get('name'), p['backup_id'])
+                exc.hint = 'deployment %s has no backup %s; check backup_id, or omit it to use the newest' % (
+                    source.get('name'), p['backup_id'])
                 raise
         else:
             backups = self.client.list_backups(source['id'])

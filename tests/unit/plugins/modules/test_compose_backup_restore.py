@@ -104,7 +104,7 @@ def test_existing_name_of_another_type_fails(api, run_module, fake_time):
     listing(api, SOURCE, dict(RESTORED, type='redis'))
     result, dummy = run_module(compose_backup_restore, ARGS)
     assert result['failed'] is True and result['changed'] is False
-    assert result['msg'] == ("a deployment named 'fizz-restored' already exists with type redis, but the backup is of "
+    assert result['msg'] == ("name: a deployment named 'fizz-restored' already exists with type redis, but the backup is of "
                              "a postgresql deployment; choose another name")
 
 
