@@ -225,8 +225,7 @@ class BackupJob(Job):
     def _fetch(self, link, path, backup, checksum):
         mode = 0o600
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
-                                          sleep=self.client.sleep)
-        downloader.session.verify = self.client.verify
+                                          sleep=self.client.sleep, verify=self.client.verify)
         got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
                                checksum=checksum, mode=mode)
         _download.write_sidecar(path, backup, got['sha256'], got['size'], mode=mode)

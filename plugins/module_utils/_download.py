@@ -187,9 +187,11 @@ _KEEP = 'the destination was left as it was'
 class Downloader:
     """Fetch a pre-signed link into a file: no Authorization header, one overall attempt budget."""
 
-    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None):
+    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None, verify=True):
         self.timeout = timeout
         self.attempts = attempts
+        # Passed with each request: a Session's own verify loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify = verify
         self.sleep = sleep or time.sleep
         # A session of its own: the API session carries the bearer token, which must not reach the link's host.
         self.session = session or requests.Session()
@@ -289,7 +291,8 @@ class Downloader:
         if scheme not in ('http', 'https'):
             raise DownloadError('refusing a download link with scheme %r: only http and https are allowed' % scheme,
                                 hint='the API returned an unexpected link; nothing was downloaded')
-        response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True)
+        response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True,
+                                    verify=self.verify)
         status = response.status_code
         if status == 403:
             response.close()

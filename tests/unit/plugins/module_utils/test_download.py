@@ -72,3 +72,12 @@ def test_giving_up_names_the_status_and_what_to_do(api, downloader, tmp_path):
     with pytest.raises(DownloadError, match=r'failed after 4 attempts: HTTP 503 .*raise download_retries'):
         downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'))
     assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize('verify', [False, '/etc/compose-ca.pem'])
+def test_tls_settings_win_over_requests_ca_bundle(api, sleeps, tmp_path, monkeypatch, verify):
+    # requests lets REQUESTS_CA_BUNDLE override a Session's verify, but not one given with the request.
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+    api.get(LINK, body=PAYLOAD)
+    Downloader(attempts=0, sleep=sleeps.append, verify=verify).fetch(LINK, str(tmp_path / 'a.tar.gz'))
+    assert api.calls[0].request.req_kwargs['verify'] == verify
