@@ -72,6 +72,16 @@ def parse_retry_after(value, now=None):
     return max(0.0, when.timestamp() - now)
 
 
+def quote_part(part):
+    """One path segment, quoted. An id of '.' or '..' is refused: requests and urllib3 would resolve it (even
+    percent-encoded) and so address another resource than the one named."""
+    text = quote(str(part), safe='')
+    if text in ('.', '..', ''):
+        raise ComposeError('refusing %r as a path segment: it would address another resource than the one named'
+                           % str(part), hint='the API returned an id that cannot be used; nothing was sent')
+    return text
+
+
 def embedded(data, name, method, path):
     """Unwrap a HAL list: data['_embedded'][name] must be a list."""
     items = data.get('_embedded', {}).get(name) if isinstance(data, dict) else None
@@ -130,7 +140,7 @@ class ComposeClient:
     # -- transport -------------------------------------------------------------------------
 
     def _url(self, *parts):
-        return '/'.join([self.base_url] + [quote(str(part), safe='') for part in parts])
+        return '/'.join([self.base_url] + [quote_part(part) for part in parts])
 
     def backoff_delay(self, attempt, retry_after=None):
         if retry_after is not None:
@@ -149,7 +159,7 @@ class ComposeClient:
 
     def request(self, method, *parts, expect=200, body=None, deadline=None):
         """Send one API call, retrying what is safe to retry, and return the decoded JSON."""
-        path = '/' + '/'.join(quote(str(part), safe='') for part in parts)
+        path = '/' + '/'.join(quote_part(part) for part in parts)
         url = self.base_url + path
         is_post = method != 'GET'
         attempt = 0

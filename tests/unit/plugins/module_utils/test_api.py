@@ -306,3 +306,14 @@ def test_an_invalid_answer_names_the_status(api, client, fake_time):
         api.get(BASE + '/deployments', body='{"_embedded": {"deplo')
     with pytest.raises(ComposeError, match=r'GET /deployments failed: 200 OK: invalid JSON .*check api_url'):
         client.list_deployments()
+
+
+@pytest.mark.parametrize('backup_id', ['..', '.', ''])
+def test_ids_that_would_address_another_resource_are_refused(api, client, backup_id):
+    with pytest.raises(ComposeError, match='refusing .* as a path segment'):
+        client.get_backup(DEP, backup_id)
+
+
+def test_ids_with_separators_are_quoted(api, client):
+    api.get(BASE + '/deployments/%s/backups/..%%2F..%%2Fx' % DEP, json={'id': '../../x'})
+    assert client.get_backup(DEP, '../../x') == {'id': '../../x'}
