@@ -135,8 +135,12 @@ class BackupJob(Job):
         with _backup.deployment_lock(self.client.base_url, dep_id) as ledger:
             recipes = self.client.list_recipes(dep_id)
             recipe = None if p['force'] else self._joinable(recipes, ledger)
+            fresh = None if recipe is not None else self._reusable_now()
             if recipe is not None:
                 self.result['action'] = 'joined'
+            elif fresh is not None:
+                self.result['action'] = 'reused'
+                return fresh
             else:
                 self.result['action'] = 'triggered'
                 if self.check_mode:
@@ -146,6 +150,17 @@ class BackupJob(Job):
                 ledger.record(recipe.get('id'))
                 self.result['changed'] = True
         return self._follow(recipe)
+
+    def _reusable_now(self):
+        """A fresh backup that appeared while this task waited for the lock (another fork's backup completed).
+
+        Looked for after the recipes, so a backup recipe that completes in between is seen either running there
+        or complete here. Only with max_age: without it, every task wants a backup of its own.
+        """
+        if self.max_age is None or self.params['force']:
+            return None
+        return _backup.reusable(self.client.list_backups(self.deployment['id']), self.max_age,
+                                need_download=bool(self.params['dest']))
 
     def _follow(self, recipe):
         """Wait for a backup recipe and find the backup it produced (None when not waiting)."""

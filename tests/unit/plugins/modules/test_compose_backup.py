@@ -285,3 +285,13 @@ def test_bad_input_fails_before_any_request(api, run_module, args, message):
     assert result['failed'] is True
     assert message in result['msg']
     assert len(api.calls) == 0
+
+
+def test_a_backup_that_completed_while_waiting_for_the_lock_is_reused(api, run_module, fake_time):
+    # Another fork's backup was running when this task listed the backups, and complete when it held the lock.
+    deployments(api)
+    backups(api, OLD_DEMAND, DAILY)
+    recipes(api, recipe(status='complete', created_at=stamp(seconds=20)))
+    backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1h'})
+    assert (result['changed'], result['action'], result['backup']['id']) == (False, 'reused', NEW_DEMAND['id'])
