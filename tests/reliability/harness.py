@@ -190,7 +190,7 @@ def normalise(text, limit=None):
     text = re.sub(r'/tmp/[^\s:)\'"]+', '<path>', text)
     text = re.sub(r'[0-9a-f]{64}', '<sha256>', text)
     text = re.sub(r'_\d{8}T\d{6}Z', '_<time>', text)
-    text = re.sub(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<time>', text)
+    text = re.sub(r'\d{4}-\d\d-\d\dT\d\d(:|%3A)\d\d(:|%3A)\d\d(\.\d+)?Z', '<time>', text)
     text = _NUMBERS.sub('N bytes', text)
     if limit and len(text) > limit:
         text = text[:limit - 3] + '...'

@@ -127,7 +127,8 @@ def test_role_at_vvvv_keeps_secrets(mode, sim, workdir):
                      compose_backup_poll_interval=0.1, compose_backup_max_age='1h')
     if mode == 'failing':
         sim.control.patch_deployment(sim.control.deployment_id('buzz-cache'), fail_next_recipe='Disk full')
-        sim.control.fault(path='^/_download/', status=403, times=0)
+        # Refused for good (404, not retried), so the failing run stays quick.
+        sim.control.fault(path='^/_download/', status=404, times=0)
     args = [str(harness.ROOT / 'playbooks' / 'backup.yml'), '-vvvv', '-e', json.dumps(variables)]
     process = harness.run_playbook(args + (['--check'] if mode == 'check-mode' else []), workdir, env=_env(sim))
     text = process.stdout + process.stderr
