@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import json
 import random
 import time
 import traceback
@@ -22,6 +23,11 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeRecipeFailed,
     ComposeValidationError,
     ComposeWaitTimeout,
+    NOT_JSON,
+    TLS_FAILED,
+    TOO_SLOW,
+    UNREACHABLE,
+    advice_for_status,
     describe_error_body,
 )
 
@@ -40,6 +46,8 @@ USER_AGENT = 'composeio.dbaas/%s (Ansible collection)' % COLLECTION_VERSION
 
 # compose-api.md §10: the official Go client retries these; 500 is added because the API is
 # known to answer 500 erratically (GOV.UK PaaS).
+# API answers are small (the largest is a list of deployments); anything bigger is not the Compose API.
+MAX_RESPONSE_BYTES = 16 << 20
 RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 # For a POST only these prove the request was not acted upon, so re-sending cannot duplicate it.
 POST_SAFE_STATUSES = frozenset((408, 429))
@@ -62,6 +70,16 @@ def parse_retry_after(value, now=None):
         return None
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
+
+
+def quote_part(part):
+    """One path segment, quoted. An id of '.' or '..' is refused: requests and urllib3 would resolve it (even
+    percent-encoded) and so address another resource than the one named."""
+    text = quote(str(part), safe='')
+    if text in ('.', '..', ''):
+        raise ComposeError('refusing %r as a path segment: it would address another resource than the one named'
+                           % str(part), hint='the API returned an id that cannot be used; nothing was sent')
+    return text
 
 
 def embedded(data, name, method, path):
@@ -122,7 +140,7 @@ class ComposeClient:
     # -- transport -------------------------------------------------------------------------
 
     def _url(self, *parts):
-        return '/'.join([self.base_url] + [quote(str(part), safe='') for part in parts])
+        return '/'.join([self.base_url] + [quote_part(part) for part in parts])
 
     def backoff_delay(self, attempt, retry_after=None):
         if retry_after is not None:
@@ -133,35 +151,46 @@ class ComposeClient:
 
     def _wait_before_retry(self, attempt, deadline, error, retry_after=None):
         if attempt >= self.retries:
-            raise error
+            raise _give_up(error)
         delay = self.backoff_delay(attempt, retry_after)
         if deadline is not None and self.clock() + delay > deadline:
-            raise error
+            raise _give_up(error)
         self.sleep(delay)
 
     def request(self, method, *parts, expect=200, body=None, deadline=None):
         """Send one API call, retrying what is safe to retry, and return the decoded JSON."""
-        path = '/' + '/'.join(quote(str(part), safe='') for part in parts)
+        path = '/' + '/'.join(quote_part(part) for part in parts)
         url = self.base_url + path
         is_post = method != 'GET'
         attempt = 0
         while True:
             try:
                 self.requests_made += 1
+                # Streamed, so that an oversized answer is refused before it fills the memory.
                 response = self.session.request(
-                    method, url, json=body, timeout=self.timeout, verify=self.verify,
+                    method, url, json=body, timeout=self.timeout, verify=self.verify, stream=True,
                     headers={'Content-Type': 'application/json'} if is_post else None)
+                with response:
+                    content = _read_limited(response)
             except requests.exceptions.ConnectTimeout as exc:
                 error = ComposeConnectionError('connection timed out (%s)' % type(exc).__name__, method=method, path=path)
                 self._wait_before_retry(attempt, deadline, error)
+            except requests.exceptions.SSLError as exc:
+                # A certificate that fails verification fails again: retrying only delays the message.
+                raise ComposeConnectionError(_connection_reason(exc), method=method, path=path, hint=TLS_FAILED)
             except requests.exceptions.RequestException as exc:
                 reason = _connection_reason(exc)
                 if is_post and not _never_sent(exc):
                     raise ComposeAmbiguousError(reason, method=method, path=path)
                 error = ComposeConnectionError(reason, method=method, path=path)
                 self._wait_before_retry(attempt, deadline, error)
+            except _TooLarge as exc:
+                error_class = ComposeAmbiguousError if is_post else ComposeError
+                raise error_class('the response body is larger than %d MiB%s; refusing to read it'
+                                  % (MAX_RESPONSE_BYTES >> 20, exc.detail), method=method, path=path,
+                                  status=response.status_code, hint=NOT_JSON)
             else:
-                data, error = self._check(response, method, path, expect)
+                data, error = self._check(response, content, method, path, expect)
                 if error is None:
                     return data
                 status = response.status_code
@@ -178,18 +207,15 @@ class ComposeClient:
                 self._wait_before_retry(attempt, deadline, error, parse_retry_after(response.headers.get('Retry-After')))
             attempt += 1
 
-    def _check(self, response, method, path, expect):
+    def _check(self, response, content, method, path, expect):
         """Return (data, None) on the expected status, else (data-or-_INVALID, error)."""
         status = response.status_code
-        try:
-            data = response.json()
-        except ValueError:
-            data = _INVALID
-        if status == expect and data is not _INVALID:
+        data, problem = _decode(content)
+        if status == expect and problem is None:
             return data, None
         if status == expect:
-            return data, ComposeError('invalid JSON in the response body', method=method, path=path, status=status)
-        message = describe_error_body(data if data is not _INVALID else None, response)
+            return data, ComposeError(problem, method=method, path=path, status=status)
+        message = describe_error_body(data if problem is None else None, response, content)
         kwargs = dict(method=method, path=path, status=status, api_message=message)
         if status in (401, 403):
             return data, ComposeAuthError(message, **kwargs)
@@ -262,11 +288,57 @@ class _Invalid:
 _INVALID = _Invalid()
 
 
+class _TooLarge(Exception):
+    def __init__(self, detail=''):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _read_limited(response, limit=None):
+    """The body, or _TooLarge once it passes the limit (announced or counted)."""
+    limit = MAX_RESPONSE_BYTES if limit is None else limit
+    length = response.headers.get('Content-Length', '')
+    if length.isdigit() and int(length) > limit:
+        raise _TooLarge(' (Content-Length %s)' % length)
+    chunks = []
+    size = 0
+    for chunk in response.iter_content(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge()
+        chunks.append(chunk)
+    return b''.join(chunks)
+
+
+def _decode(content):
+    """(data, None), or (_INVALID, the reason it is unusable)."""
+    if len(content) == 0:
+        return _INVALID, 'empty response body'
+    try:
+        return json.loads(content), None
+    except RecursionError:
+        return _INVALID, 'the JSON in the response body is nested too deeply'
+    except ValueError:
+        return _INVALID, 'invalid JSON in the response body'
+
+
+def _give_up(error):
+    """The error that ends the retries, with what to do about it unless the caller said already."""
+    if error.hint is None:
+        if error.status is not None:
+            error.hint = advice_for_status(error.status)
+        elif isinstance(error, ComposeConnectionError):
+            error.hint = TOO_SLOW if 'timed out' in error.reason or 'timeout' in error.reason else UNREACHABLE
+    return error
+
+
 def _connection_reason(exc):
     if isinstance(exc, requests.exceptions.SSLError):
         return 'TLS error: %s' % exc
     if isinstance(exc, requests.exceptions.Timeout):
         return 'no response within the request timeout (%s)' % type(exc).__name__
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return 'the response was cut short (%s)' % type(exc).__name__
     return 'connection failed (%s)' % type(exc).__name__
 
 

@@ -118,7 +118,7 @@ def trigger(client, deployment_id, known_recipe_ids, attempts=3):
                        if is_backup_recipe(r) and r.get('id') not in known_recipe_ids]
             if started:
                 return newest(started)
-    error.hint = 'no backup recipe appeared after %d attempts; nothing was started' % attempts
+    error.hint = 'no backup recipe appeared after %d attempts; nothing was started; try again later' % attempts
     raise error
 
 

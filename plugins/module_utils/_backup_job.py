@@ -26,6 +26,8 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._job import Job
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeError,
     ComposeNotFoundError,
+    ComposeRecipeFailed,
+    ComposeWaitTimeout,
 )
 
 BACKUP_ARGS = dict(
@@ -45,6 +47,7 @@ class BackupJob(Job):
 
     RESULT_KEYS = ('deployment', 'backup', 'recipe', 'dest', 'size', 'sha256')
     TIMEOUT_HINT = 'the backup goes on; run the task again to join it, or raise wait_timeout'
+    FAILED_HINT = 'no backup was made; see the recipe in the Compose console, then run the task again to start another'
 
     def __init__(self, module, client):
         super().__init__(module, client)
@@ -115,7 +118,7 @@ class BackupJob(Job):
         try:
             return self.client.get_backup(self.deployment['id'], backup_id)
         except ComposeNotFoundError as exc:
-            exc.hint = 'deployment %s has no backup %s; list them with composeio.dbaas.compose_backup_info' % (
+            exc.hint = 'deployment %s has no backup %s; check backup_id, or list them with composeio.dbaas.compose_backup_info' % (
                 self.deployment.get('name'), backup_id)
             raise
 
@@ -132,8 +135,12 @@ class BackupJob(Job):
         with _backup.deployment_lock(self.client.base_url, dep_id) as ledger:
             recipes = self.client.list_recipes(dep_id)
             recipe = None if p['force'] else self._joinable(recipes, ledger)
+            fresh = None if recipe is not None else self._reusable_now()
             if recipe is not None:
                 self.result['action'] = 'joined'
+            elif fresh is not None:
+                self.result['action'] = 'reused'
+                return fresh
             else:
                 self.result['action'] = 'triggered'
                 if self.check_mode:
@@ -144,14 +151,32 @@ class BackupJob(Job):
                 self.result['changed'] = True
         return self._follow(recipe)
 
+    def _reusable_now(self):
+        """A fresh backup that appeared while this task waited for the lock (another fork's backup completed).
+
+        Looked for after the recipes, so a backup recipe that completes in between is seen either running there
+        or complete here. Only with max_age: without it, every task wants a backup of its own.
+        """
+        if self.max_age is None or self.params['force']:
+            return None
+        return _backup.reusable(self.client.list_backups(self.deployment['id']), self.max_age,
+                                need_download=bool(self.params['dest']))
+
     def _follow(self, recipe):
         """Wait for a backup recipe and find the backup it produced (None when not waiting)."""
         p = self.params
         self.result['recipe'] = recipe_summary(recipe)
         if not p['wait'] or self.check_mode:
             return None
-        recipe = wait_for(self.client, p, recipe['id'],
-                          on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        try:
+            recipe = wait_for(self.client, p, recipe['id'],
+                              on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        except (ComposeRecipeFailed, ComposeWaitTimeout):
+            raise
+        except ComposeError as exc:
+            # The API failed, not the backup: it goes on at Compose whatever happens to this task.
+            exc.hint = 'backup recipe %s goes on without this task; run the task again to join it' % recipe['id']
+            raise
         self.result['recipe'] = recipe_summary(recipe)
         return _backup.find_produced_backup(self.client, self.deployment['id'], recipe, interval=p['poll_interval'])
 
@@ -215,8 +240,7 @@ class BackupJob(Job):
     def _fetch(self, link, path, backup, checksum):
         mode = 0o600
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
-                                          sleep=self.client.sleep)
-        downloader.session.verify = self.client.verify
+                                          sleep=self.client.sleep, verify=self.client.verify)
         got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
                                checksum=checksum, mode=mode)
         _download.write_sidecar(path, backup, got['sha256'], got['size'], mode=mode)

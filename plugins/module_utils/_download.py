@@ -15,13 +15,20 @@ import threading
 import time
 from urllib.parse import urlparse
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import USER_AGENT, parse_time, requests
+from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
+    MAX_RETRY_AFTER,
+    USER_AGENT,
+    parse_retry_after,
+    parse_time,
+    requests,
+)
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
 
 CHUNK = 1 << 20
 QUEUE_DEPTH = 8
 SIDECAR_TAG = '# composeio.dbaas'
 _UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
+_SHA256_HEX = re.compile(r'^[0-9a-f]{64}$')
 _END = object()
 
 
@@ -138,6 +145,26 @@ def _pump(response, chunks, stop):
         chunks.put(exc)
 
 
+def _sha256_etag(response):
+    """The ETag when it is a SHA-256 (as the simulator sends; S3 sends an MD5), else None."""
+    etag = response.headers.get('ETag', '').strip().strip('"').lower()
+    return etag if _SHA256_HEX.match(etag) else None
+
+
+def _mismatch(digest, size, checksum, etag):
+    if checksum and digest != checksum:
+        return 'sha256 mismatch: expected %s, got %s after %d bytes' % (checksum, digest, size)
+    if etag and digest != etag:
+        return 'sha256 mismatch: the server\'s ETag says %s, got %s after %d bytes' % (etag, digest, size)
+    return None
+
+
+def _reason(exc):
+    if isinstance(exc, requests.exceptions.Timeout):
+        return 'no response within request_timeout (%s)' % type(exc).__name__
+    return 'connection failed (%s)' % type(exc).__name__
+
+
 def _starts_at(response, headers):
     """True when a 206 answer starts at the byte our Range header asked for."""
     asked = re.match(r'bytes=(\d+)-', headers.get('Range', ''))
@@ -145,12 +172,26 @@ def _starts_at(response, headers):
     return bool(asked and got and asked.group(1) == got.group(1))
 
 
+class _Retry(Exception):
+    """A download attempt failed in a way another attempt may fix."""
+
+    def __init__(self, reason, retry_after=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+_KEEP = 'the destination was left as it was'
+
+
 class Downloader:
     """Fetch a pre-signed link into a file: no Authorization header, one overall attempt budget."""
 
-    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None):
+    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None, verify=True):
         self.timeout = timeout
         self.attempts = attempts
+        # Passed with each request: a Session's own verify loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify = verify
         self.sleep = sleep or time.sleep
         # A session of its own: the API session carries the bearer token, which must not reach the link's host.
         self.session = session or requests.Session()
@@ -166,10 +207,7 @@ class Downloader:
                                    suffix='.part')
         try:
             with os.fdopen(fd, 'wb', buffering=0) as out:
-                result = self._transfer(url, out, refresh)
-                if checksum and result['sha256'] != checksum.lower():
-                    raise DownloadError('sha256 mismatch: expected %s, got %s after %d bytes from %s'
-                                        % (checksum.lower(), result['sha256'], result['size'], redact(url)))
+                result = self._transfer(url, out, refresh, checksum.lower() if checksum else None)
                 os.fsync(out.fileno())
             os.chmod(tmp, mode)
             os.replace(tmp, path)
@@ -179,16 +217,18 @@ class Downloader:
         _fsync_dir(os.path.dirname(os.path.abspath(path)))
         return result
 
-    def _transfer(self, url, out, refresh):
+    def _transfer(self, url, out, refresh, checksum):
         hasher = hashlib.sha256()
         written = 0
         resumed = 0
         total = None
         failures = 0
+        mismatches = 0
         attempt = 0
         while True:
             attempt += 1
             headers = {'Range': 'bytes=%d-' % written} if written else {}
+            retry_after = None
             try:
                 response = self._open(url, headers)
                 with response:
@@ -203,48 +243,73 @@ class Downloader:
                     length = response.headers.get('Content-Length')
                     if length is not None and length.isdigit():
                         total = written + int(length)
+                    etag = _sha256_etag(response)
                     copied, error = self._copy(response, out, hasher)
                     written += copied
                 if error is not None:
-                    raise requests.exceptions.ConnectionError('body interrupted after %d bytes: %s'
-                                                              % (written, type(error).__name__))
+                    raise _Retry('the transfer broke off after %d bytes (%s)' % (written, type(error).__name__))
                 if total is not None and written != total:
-                    raise requests.exceptions.ChunkedEncodingError('body ended at %d of %d bytes' % (written, total))
-                return dict(size=written, sha256=hasher.hexdigest(), resumed_bytes=resumed, attempts=attempt)
+                    raise _Retry('the body ended at %d of %d bytes' % (written, total))
+                digest = hasher.hexdigest()
+                problem = _mismatch(digest, written, checksum, etag)
+                if problem is None:
+                    return dict(size=written, sha256=digest, resumed_bytes=resumed, attempts=attempt)
+                # Damaged on the way, or the wrong object: one fresh download tells which.
+                out.seek(0)
+                out.truncate()
+                hasher = hashlib.sha256()
+                written = 0
+                mismatches += 1
+                if mismatches > 1 or failures >= self.attempts:
+                    raise DownloadError('%s from %s' % (problem, redact(url)), hint='%s; run the task again%s' % (
+                        _KEEP, ', and check the checksum option' if checksum else ''))
             except LinkExpired:
                 if refresh is None or failures >= self.attempts:
-                    raise DownloadError('the download link was refused (403) and no fresh one could be had: %s'
-                                        % redact(url))
+                    raise DownloadError('the download link %s was refused (403) and no fresh one could be had'
+                                        % redact(url), hint='%s; run the task again later' % _KEEP)
                 url = refresh()
+            except _Retry as exc:
+                if failures >= self.attempts:
+                    raise DownloadError('download of %s failed after %d attempts: %s'
+                                        % (redact(url), attempt, exc.reason),
+                                        hint='%s; run the task again, or raise download_retries' % _KEEP)
+                retry_after = exc.retry_after
             except (requests.exceptions.RequestException, IOError) as exc:
                 if isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.RequestException):
-                    raise DownloadError('cannot write the download: %s' % exc)
+                    raise DownloadError('cannot write the download: %s' % exc, hint=_KEEP)
                 if failures >= self.attempts:
                     raise DownloadError('download of %s failed after %d attempts, %d bytes received: %s'
-                                        % (redact(url), attempt, written, type(exc).__name__))
-                self.sleep(min(30.0, 2.0 ** failures))
+                                        % (redact(url), attempt, written, _reason(exc)),
+                                        hint='%s; run the task again, or raise download_retries' % _KEEP)
+            if retry_after is None:
+                retry_after = min(30.0, 2.0 ** failures)
+            self.sleep(retry_after)
             failures += 1
 
     def _open(self, url, headers):
         scheme = urlparse(url).scheme
         if scheme not in ('http', 'https'):
-            raise DownloadError('refusing a download link with scheme %r: only http and https are allowed' % scheme)
-        response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True)
-        if response.status_code == 403:
+            raise DownloadError('refusing a download link with scheme %r: only http and https are allowed' % scheme,
+                                hint='the API returned an unexpected link; nothing was downloaded')
+        response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True,
+                                    verify=self.verify)
+        status = response.status_code
+        if status == 403:
             response.close()
             raise LinkExpired()
-        if response.status_code == 416:
+        if status == 416:
             response.close()
-            raise requests.exceptions.ChunkedEncodingError('416 Range Not Satisfiable')
-        if response.status_code == 206 and not _starts_at(response, headers):
+            raise _Retry('416 Range Not Satisfiable')
+        if status == 206 and not _starts_at(response, headers):
             response.close()
             raise DownloadError('download from %s answered a range that was not asked for: %s'
-                                % (redact(url), response.headers.get('Content-Range')))
-        if response.status_code not in (200, 206):
+                                % (redact(url), response.headers.get('Content-Range')), hint=_KEEP)
+        if status not in (200, 206):
             response.close()
-            if response.status_code in (408, 429, 500, 502, 503, 504):
-                raise requests.exceptions.ConnectionError('HTTP %d' % response.status_code)
-            raise DownloadError('download from %s failed: HTTP %d' % (redact(url), response.status_code))
+            if status in (408, 429, 500, 502, 503, 504):
+                wait = parse_retry_after(response.headers.get('Retry-After'))
+                raise _Retry('HTTP %d' % status, None if wait is None else min(wait, MAX_RETRY_AFTER))
+            raise DownloadError('download from %s failed: HTTP %d' % (redact(url), status), hint=_KEEP)
         return response
 
     @staticmethod

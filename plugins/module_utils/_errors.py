@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 _REASONS = {
-    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+    200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
     408: 'Request Timeout', 409: 'Conflict', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
     500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 }
@@ -38,6 +38,28 @@ class ComposeError(Exception):
         if self.hint:
             text = '%s (%s)' % (text, self.hint)
         return text
+
+
+# What to do when the retry budget is spent, by the kind of failure (the caller may know better and set its own).
+RATE_LIMITED = 'the Compose API is rate-limiting this token; try again later, or run fewer tasks at once'
+SERVER_FAILING = ('the Compose API, or a proxy in front of it, is failing; try again later (api_retries sets how '
+                  'often a request is retried)')
+NOT_JSON = 'the answer was cut short or did not come from the Compose API; try again, and check api_url'
+UNREACHABLE = 'check api_url and the network, then try again'
+TOO_SLOW = 'check api_url and the network, or raise request_timeout'
+TLS_FAILED = ('check the server certificate: set ca_path to the CA bundle that signed it, or validate_certs=false '
+              'to skip the check (unsafe)')
+
+
+def advice_for_status(status):
+    """The hint for a status that was retried until the budget ran out, or None."""
+    if status == 429:
+        return RATE_LIMITED
+    if status in (408, 500, 502, 503, 504):
+        return SERVER_FAILING
+    if status in (200, 202):
+        return NOT_JSON
+    return None
 
 
 class ComposeAuthError(ComposeError):
@@ -81,7 +103,7 @@ def _fmt(number):
     return ('%.1f' % number).rstrip('0').rstrip('.')
 
 
-def describe_error_body(data, response=None):
+def describe_error_body(data, response=None, content=None):
     """Turn either Compose error shape (compose-api.md §3), or a non-JSON body, into one line."""
     errors = data.get('errors') if isinstance(data, dict) else None
     if isinstance(errors, str) and errors:
@@ -98,7 +120,7 @@ def describe_error_body(data, response=None):
         return 'unexpected error body: %s' % json.dumps(data, sort_keys=True)[:_BODY_PREVIEW]
     if response is None:
         return 'no details'
-    size = len(response.content or b'')
+    size = len((response.content if content is None else content) or b'')
     if not size:
         return 'empty response body'
     kind = response.headers.get('Content-Type', 'unknown type').split(';')[0]

@@ -9,18 +9,19 @@ from __future__ import annotations
 import time
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._common import OptionError, describe, recipe_summary
-from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError, ComposeWaitTimeout
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError, ComposeRecipeFailed, ComposeWaitTimeout
 
 
 class Job:
     """Read the current state, decide, act only outside check mode, and say what happened.
 
-    A subclass sets RESULT_KEYS and TIMEOUT_HINT and implements work(). A failure keeps everything already
+    A subclass sets RESULT_KEYS, TIMEOUT_HINT and FAILED_HINT and implements work(). A failure keeps everything already
     learnt (the recipe, the backup, changed) in the result, so a failed task still says what it did.
     """
 
     RESULT_KEYS = ()
     TIMEOUT_HINT = 'it goes on; run the task again, or raise wait_timeout'
+    FAILED_HINT = 'see the recipe in the Compose console, then run the task again'
 
     def __init__(self, module, client):
         self.module = module
@@ -42,6 +43,8 @@ class Job:
                 self.result['recipe'] = recipe_summary(exc.recipe)
             if isinstance(exc, ComposeWaitTimeout):
                 exc.hint = self.TIMEOUT_HINT
+            elif isinstance(exc, ComposeRecipeFailed) and exc.hint is None:
+                exc.hint = self.FAILED_HINT
             self.result['elapsed'] = self._elapsed()
             self.module.fail_json(msg=describe(exc), **self.result)
         self.result['elapsed'] = self._elapsed()

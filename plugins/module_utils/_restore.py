@@ -24,6 +24,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeNotFoundError,
     ComposeRecipeFailed,
     ComposeValidationError,
+    ComposeWaitTimeout,
 )
 
 RESTORE_ARGS = dict(
@@ -47,6 +48,8 @@ class RestoreJob(Job):
 
     RESULT_KEYS = ('deployment', 'source', 'backup', 'recipe')
     TIMEOUT_HINT = 'the restore goes on; run the task again to wait for it, or raise wait_timeout'
+    FAILED_HINT = ('the new deployment did not come up; see it in the Compose console, and remove it or choose '
+                   'another name before running the task again')
 
     def _validate(self):
         p = self.params
@@ -117,7 +120,7 @@ class RestoreJob(Job):
     def _existing(self, existing, source):
         """The name is taken: the idempotent answer, or a clear refusal when it is something else."""
         if existing.get('type') != source.get('type'):
-            raise ComposeError('a deployment named %r already exists with type %s, but the backup is of a %s '
+            raise ComposeError('name: a deployment named %r already exists with type %s, but the backup is of a %s '
                                'deployment; choose another name'
                                % (existing.get('name'), existing.get('type'), source.get('type')))
         self.result['action'] = 'exists'
@@ -138,7 +141,8 @@ class RestoreJob(Job):
             try:
                 backup = self.client.get_backup(source['id'], p['backup_id'])
             except ComposeNotFoundError as exc:
-                exc.hint = 'deployment %s has no backup %s' % (source.get('name'), p['backup_id'])
+                exc.hint = 'deployment %s has no backup %s; check backup_id, or omit it to use the newest' % (
+                    source.get('name'), p['backup_id'])
                 raise
         else:
             backups = self.client.list_backups(source['id'])
@@ -189,13 +193,21 @@ class RestoreJob(Job):
                     if created.get('type') != source.get('type'):
                         self._existing(created, source)
                     return self.client.get_deployment(created['id'])
-        error.hint = 'no deployment named %s appeared after 3 attempts; nothing was created' % p['name']
+        error.hint = 'no deployment named %s appeared after 3 attempts; nothing was created; try again later' % p['name']
         raise error
 
     def _wait(self, recipe_id):
         self.result['recipe'] = dict(id=recipe_id)
-        recipe = wait_for(self.client, self.params, recipe_id,
-                          on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        try:
+            recipe = wait_for(self.client, self.params, recipe_id,
+                              on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+        except (ComposeRecipeFailed, ComposeWaitTimeout):
+            raise
+        except ComposeError as exc:
+            # The API failed, not the restore: it goes on at Compose whatever happens to this task.
+            exc.hint = ('the restore into %s (recipe %s) goes on without this task; run the task again to wait for it'
+                        % (self.params['name'], recipe_id))
+            raise
         self.result['recipe'] = recipe_summary(recipe)
 
     def _finish(self, deployment_id):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from .api import Context, backup_json, deployment_detail, recipe_json
 from .faults import FaultError
-from .respond import error, json_response
+from .respond import Response, error, json_response
 from .seed import SeedError, validate_deployment, validate_seed
 from .state import iso
 
@@ -17,7 +18,11 @@ PATCHABLE = {
     'backup_size': ((int,), 'an integer >= 1'),
     'downloadable': ((bool, type(None)), 'true, false or null'),
     'restorable': ((bool, type(None)), 'true, false or null'),
+    'link_scheme': ((str, type(None)), 'a URL scheme such as file or ftp, or null'),
+    'link_host': ((str, type(None)), 'a host name such as localhost, or null'),
 }
+BACKUP_KINDS = ('daily', 'weekly', 'monthly', 'on_demand')
+MAX_ID = 100000
 
 
 class BadRequest(ValueError):
@@ -75,6 +80,26 @@ def _patch_deployment(dep, body):
         setattr(dep, key, value)
 
 
+def _add_backup(state, body):
+    body = _object(body)
+    unknown = sorted(set(body) - {'deployment_id', 'id', 'name', 'type', 'age'})
+    if unknown:
+        raise BadRequest(f'unknown key(s) {", ".join(unknown)} (known: age, deployment_id, id, name, type)')
+    dep = state.deployments.get(body.get('deployment_id'))
+    if dep is None:
+        raise BadRequest('deployment_id: no such deployment')
+    for key in ('id', 'name'):
+        if not isinstance(body.get(key), str) or not 0 < len(body[key]) <= MAX_ID:
+            raise BadRequest(f'{key}: must be a string of 1 to {MAX_ID} characters')
+    kind = body.get('type', 'daily')
+    if kind not in BACKUP_KINDS:
+        raise BadRequest(f'type: must be one of {", ".join(BACKUP_KINDS)}')
+    age = body.get('age', 60)
+    if not isinstance(age, (int, float)) or isinstance(age, bool) or age < 0:
+        raise BadRequest('age: must be a number of seconds >= 0')
+    return json_response(201, backup_json(dep, state.add_backup(dep, body['id'], body['name'], kind, age)))
+
+
 def _locked(sim, method, path, body, root):
     """Every control endpoint except building an archive; runs under the global lock."""
     state = sim.state
@@ -117,6 +142,8 @@ def _locked(sim, method, path, body, root):
         body = _object(body)
         state.force_recipe(recipe, body.get('status'), body.get('status_detail'))
         return json_response(200, recipe_json(recipe))
+    if path == '/backups':
+        return _add_backup(state, body) if method == 'POST' else error(405)
     if path == '/faults':
         if method == 'POST':
             return json_response(201, {'id': sim.faults.add(_object(body)).id})
@@ -138,12 +165,15 @@ def handle(sim, method, path, body, body_ok, root):
     path = path[len(PREFIX):]
     if not body_ok:
         return error(400, 'the body is not valid JSON')
+    if path.startswith('/redirect/') and method in ('GET', 'HEAD'):
+        # Where a deployment's link_host sends its download links: on to another host name.
+        return Response(302, b'', 'text/plain', [('Location', unquote(path[len('/redirect/'):]))])
     match = re.match(r'^/backups/([^/]+)$', path)
     if match:
         if method != 'GET':
             return error(405)
         with sim.lock:
-            backup = sim.state.backups.get(match.group(1))
+            backup = sim.state.backups.get(unquote(match.group(1)))
             dep = backup and sim.state.deployments.get(backup.deployment_id)
             size = dep.backup_size if dep else None
         if not backup or not dep:

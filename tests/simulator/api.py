@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from urllib.parse import quote, unquote, urlsplit
 
 from .respond import error, json_response
 from .seed import DATACENTERS, TYPES
@@ -139,8 +140,21 @@ def get_backup(ctx, dep_id, backup_id):
     link = None
     if dep.can_download:
         link = ctx.signer.link(ctx.root, backup, ctx.state.clock.now(), ctx.state.config['link_ttl'])
+        link = hostile_link(ctx, dep, link)
     out['download_link'] = link
     return json_response(200, out)
+
+
+def hostile_link(ctx, dep, link):
+    """The link as a deployment's opt-in hostile settings (PATCH /_sim/deployments/:id) bend it."""
+    if dep.link_host:
+        # Through a redirect on this host to the same signed link on another host name.
+        parts = urlsplit(link)
+        target = parts._replace(netloc=f'{dep.link_host}:{parts.port}').geturl()
+        link = f'{ctx.root}/_sim/redirect/{quote(target, safe="")}'
+    if dep.link_scheme:
+        link = dep.link_scheme + link[link.index(':'):]
+    return link
 
 
 def restore(ctx, dep_id, backup_id):
@@ -200,5 +214,6 @@ def dispatch(ctx, method, path):
             if handler is None:
                 return error(405, 'Method Not Allowed', [('Allow', ', '.join(sorted(methods)))])
             ctx.state.tick()
-            return handler(ctx, *match.groups())
+            # Ids arrive quoted (clients quote every path part); hostile ones hold '/', '%' or NUL.
+            return handler(ctx, *(unquote(group) for group in match.groups()))
     return error(404, 'Not found')

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import os
 import random
+import re
 import tarfile
 import threading
 
@@ -13,6 +14,7 @@ CHUNK = 1 << 20
 # Fixed tar member metadata keeps an archive a pure function of (backup id, size), so a cache can be reused.
 MTIME = 1500000000
 FORMAT = 'v1'
+_PLAIN = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 
 
 class Archive:
@@ -50,14 +52,19 @@ def payload_size(size):
     return max(0, (size - overhead) // 512 * 512)
 
 
+def file_key(backup_id):
+    """The id itself when it is a plain token, else its sha256: hostile ids (POST /_sim/backups) stay in the folder."""
+    return backup_id if _PLAIN.match(backup_id) else hashlib.sha256(backup_id.encode('utf-8', 'surrogatepass')).hexdigest()
+
+
 def build(path, backup_id, size):
     """Write the archive for (backup_id, size) to path; return its sha256. Streams: memory stays ~3 MiB."""
-    rng = random.Random(int(hashlib.sha256(backup_id.encode()).hexdigest(), 16))
+    rng = random.Random(int(hashlib.sha256(backup_id.encode('utf-8', 'surrogatepass')).hexdigest(), 16))
     # Windows into a 2 MiB random block at varying offsets, each stamped with a chunk hash: fast to make,
     # and no 1 MiB chunk repeats another, so nothing along the way can shortcut the transfer.
     block = memoryview(rng.getrandbits(16 * CHUNK).to_bytes(2 * CHUNK, "little"))
     offsets = [rng.randrange(CHUNK) for _index in range(251)]
-    info = tarfile.TarInfo(f'compose-backup-{backup_id}/data.bin')
+    info = tarfile.TarInfo(f'compose-backup-{file_key(backup_id)}/data.bin')
     info.size = payload_size(size)
     info.mtime, info.mode, info.uname, info.gname = MTIME, 0o644, 'compose', 'compose'
     with open(path, 'wb') as handle:
@@ -66,7 +73,7 @@ def build(path, backup_id, size):
             stream.write(info.tobuf(format=tarfile.GNU_FORMAT))
             remaining, index = info.size, 0
             while remaining > 0:
-                stamp = hashlib.sha256(f'{backup_id}:{index}'.encode()).digest()
+                stamp = hashlib.sha256(f'{backup_id}:{index}'.encode('utf-8', 'surrogatepass')).digest()
                 start = offsets[index % len(offsets)]
                 piece = min(remaining, CHUNK)
                 stream.write(stamp[:piece])
@@ -88,7 +95,7 @@ class ArchiveStore:
         self._guard = threading.Lock()
 
     def _base(self, backup_id, size):
-        return os.path.join(self.directory, f'{backup_id}-{size}-{FORMAT}')
+        return os.path.join(self.directory, f'{file_key(backup_id)}-{size}-{FORMAT}')
 
     def peek(self, backup_id, size):
         """The archive if it is already built; never builds."""

@@ -63,8 +63,12 @@ class SimControl:
         """Create a deployment from a seed entry (name, type, ...); returns it as GET /deployments/:id would."""
         return self._call('POST', '/deployments', entry)
 
+    def add_backup(self, **entry):
+        """A complete backup with any id and name: deployment_id, id, name, type (daily), age (60 seconds)."""
+        return self._call('POST', '/backups', entry)
+
     def patch_deployment(self, dep_id, **changes):
-        """fail_next_recipe, never_appear, backup_size, downloadable, restorable."""
+        """fail_next_recipe, never_appear, backup_size, downloadable, restorable, link_scheme, link_host."""
         return self._call('PATCH', '/deployments/' + quote(dep_id, safe=''), changes)
 
     def set_recipe(self, recipe_id, status, status_detail=None):

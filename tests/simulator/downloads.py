@@ -26,7 +26,7 @@ class Signer:
         return hmac.new(self._secret, f'{unquote(path)}\n{expires}'.encode(), hashlib.sha256).hexdigest()
 
     def link(self, root, backup, now, ttl):
-        path = f'{PREFIX}{backup.id}/{quote(backup.name, safe="")}.tar.gz'
+        path = f'{PREFIX}{quote(backup.id, safe="")}/{quote(backup.name, safe="")}.tar.gz'
         expires = int(now + ttl)
         return f'{root}{path}?expires={expires}&signature={self._signature(path, expires)}'
 
@@ -45,7 +45,7 @@ class Signer:
 
 def backup_id_of(path):
     parts = path[len(PREFIX):].split('/')
-    return parts[0] if len(parts) == 2 and parts[0] and parts[1] else None
+    return unquote(parts[0]) if len(parts) == 2 and parts[0] and parts[1] else None
 
 
 def xml_error(code, message, resource):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-BODY_KINDS = ('json', 'html', 'empty', 'invalid_json')
+BODY_KINDS = ('json', 'html', 'empty', 'invalid_json', 'huge_json', 'deep_json')
+HUGE_JSON_BYTES = 32 << 20
+DEEP_JSON_LEVELS = 100000
 DROP_KINDS = ('before', 'after')
-EFFECTS = ('status', 'retry_after', 'body', 'delay', 'drop', 'truncate_at', 'corrupt')
+EFFECTS = ('status', 'retry_after', 'location', 'body', 'delay', 'drop', 'truncate_at', 'corrupt')
 FIELDS = ('method', 'path', 'after', 'times') + EFFECTS
 
 HTML_PAGE = ('<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n'
@@ -54,6 +56,9 @@ class Fault:
         self.retry_after = spec.get('retry_after')
         if self.retry_after is not None and not isinstance(self.retry_after, str):
             raise FaultError('retry_after: must be a string (sent verbatim as the Retry-After header)')
+        self.location = spec.get('location')
+        if self.location is not None and not isinstance(self.location, str):
+            raise FaultError('location: must be a string (sent verbatim as the Location header)')
         self.body = spec.get('body')
         if self.body is not None and self.body not in BODY_KINDS:
             raise FaultError(f'body: must be one of {", ".join(BODY_KINDS)}')
@@ -78,7 +83,7 @@ class Fault:
     def to_json(self):
         return {
             'id': self.id, 'method': self.method, 'path': self.path, 'after': self.after, 'times': self.times,
-            'status': self.status, 'retry_after': self.retry_after, 'body': self.body, 'delay': self.delay,
+            'status': self.status, 'retry_after': self.retry_after, 'location': self.location, 'body': self.body, 'delay': self.delay,
             'drop': self.drop, 'truncate_at': self.truncate_at, 'corrupt': self.corrupt,
             'matched': self.matched, 'fired': self.fired,
             'remaining': None if self.times == 0 else self.times - self.fired,
@@ -121,4 +126,10 @@ def fault_body(kind, status, reason):
         return 'text/plain', b''
     if kind == 'invalid_json':
         return 'application/json', INVALID_JSON
+    if kind == 'huge_json':
+        # Valid JSON, just too big for any client that reads a whole answer into memory.
+        padding = HUGE_JSON_BYTES - len(b'{"errors": ""}')
+        return 'application/json', b'{"errors": "' + b'x' * padding + b'"}'
+    if kind == 'deep_json':
+        return 'application/json', b'[' * DEEP_JSON_LEVELS + b']' * DEEP_JSON_LEVELS
     return 'application/json', json.dumps({'errors': reason}, separators=(',', ':')).encode()

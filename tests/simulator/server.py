@@ -194,6 +194,8 @@ class Handler(BaseHTTPRequestHandler):
             response.set_body(*fault_body(fault.body, response.status, reason(response.status)))
         if fault.retry_after is not None:
             response.headers.append(('Retry-After', fault.retry_after))
+        if fault.location is not None:
+            response.headers.append(('Location', fault.location))
 
     def _process(self, sim, path, query, raw, auth):
         if path == api.VERSION_PREFIX or path.startswith(api.VERSION_PREFIX + '/'):

@@ -74,6 +74,8 @@ class Deployment:
     provision_recipe_id: str = ''
     ready: bool = True
     restored_from: str | None = None
+    link_scheme: str | None = None
+    link_host: str | None = None
 
     @property
     def can_download(self):
@@ -207,6 +209,15 @@ class State:
                         name=f'{dep.name}_{iso_seconds(started)}', type=kind, started=started,
                         created=started + 60 + int(540 * _spread(dep.id, kind, str(index))))
         self.backups[backup.id] = backup
+
+    def add_backup(self, dep, backup_id, name, kind, age):
+        """A complete backup with any id and name (hostile ones included), created `age` seconds ago."""
+        if backup_id in self.backups:
+            raise SeedError(f'backup id {backup_id!r} is already taken')
+        created = self.clock.now() - age
+        backup = Backup(id=backup_id, deployment_id=dep.id, name=name, type=kind, started=created - 60, created=created)
+        self.backups[backup_id] = backup
+        return backup
 
     def backups_of(self, dep_id):
         return sorted((b for b in self.backups.values() if b.deployment_id == dep_id), key=lambda b: (b.created, b.id))

@@ -125,7 +125,9 @@ def test_transient_errors_use_exponential_backoff_then_give_up(api, client, fake
                 content_type='text/html')
     with pytest.raises(ComposeError) as info:
         client.list_deployments()
-    assert str(info.value) == 'GET /deployments failed: 502 Bad Gateway: non-JSON response body (text/html, 37 bytes)'
+    assert str(info.value) == ('GET /deployments failed: 502 Bad Gateway: non-JSON response body (text/html, 37 bytes) '
+                               '(the Compose API, or a proxy in front of it, is failing; try again later '
+                               '(api_retries sets how often a request is retried))')
     assert len(fake_time.sleeps) == 3
     for attempt, slept in enumerate(fake_time.sleeps):
         assert 2 ** attempt / 2 <= slept <= 2 ** attempt
@@ -261,3 +263,57 @@ def test_tls_settings_reach_requests(api, fake_time):
     client.list_deployments()
     assert client.verify == '/etc/ca.pem'
     assert ComposeClient(TOKEN, validate_certs=False).verify is False
+
+
+def test_giving_up_says_what_to_do(api, client, fake_time):
+    for dummy in range(4):
+        api.get(BASE + '/deployments', status=429, json={'errors': 'Too Many Requests'})
+    with pytest.raises(ComposeError, match=r'429 Too Many Requests: .*\(the Compose API is rate-limiting this token; '
+                                           r'try again later'):
+        client.list_deployments()
+
+
+def test_giving_up_on_timeouts_names_request_timeout(api, client, fake_time):
+    for dummy in range(4):
+        api.get(BASE + '/recipes/r1', body=requests.exceptions.ReadTimeout('read timed out'))
+    with pytest.raises(ComposeConnectionError, match=r'\(check api_url and the network, or raise request_timeout\)'):
+        client.get_recipe('r1')
+
+
+def test_a_certificate_that_fails_verification_is_not_retried(api, client, fake_time):
+    api.get(BASE + '/deployments', body=requests.exceptions.SSLError('CERTIFICATE_VERIFY_FAILED'))
+    with pytest.raises(ComposeConnectionError, match=r'TLS error: .*set ca_path to the CA bundle'):
+        client.list_deployments()
+    assert fake_time.sleeps == []
+
+
+def test_deeply_nested_json_fails_cleanly(api, client, fake_time):
+    for dummy in range(4):
+        api.get(BASE + '/deployments', body='[' * 100000 + ']' * 100000)
+    with pytest.raises(ComposeError, match='nested too deeply'):
+        client.list_deployments()
+
+
+def test_an_oversized_answer_is_refused_unread(api, client, fake_time):
+    api.get(BASE + '/deployments', body=b'{"pad": "' + b'x' * (17 << 20) + b'"}')
+    with pytest.raises(ComposeError, match='larger than 16 MiB'):
+        client.list_deployments()
+    assert fake_time.sleeps == []
+
+
+def test_an_invalid_answer_names_the_status(api, client, fake_time):
+    for dummy in range(4):
+        api.get(BASE + '/deployments', body='{"_embedded": {"deplo')
+    with pytest.raises(ComposeError, match=r'GET /deployments failed: 200 OK: invalid JSON .*check api_url'):
+        client.list_deployments()
+
+
+@pytest.mark.parametrize('backup_id', ['..', '.', ''])
+def test_ids_that_would_address_another_resource_are_refused(api, client, backup_id):
+    with pytest.raises(ComposeError, match='refusing .* as a path segment'):
+        client.get_backup(DEP, backup_id)
+
+
+def test_ids_with_separators_are_quoted(api, client):
+    api.get(BASE + '/deployments/%s/backups/..%%2F..%%2Fx' % DEP, json={'id': '../../x'})
+    assert client.get_backup(DEP, '../../x') == {'id': '../../x'}

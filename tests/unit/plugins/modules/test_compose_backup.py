@@ -177,7 +177,8 @@ def test_failed_recipe_fails_with_its_detail_and_changed(api, run_module, fake_t
     poll(api, 'failed', detail='Backup agent unreachable')
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
     assert result['failed'] is True and result['changed'] is True
-    assert result['msg'] == 'recipe r00000000000000000000001 (Backup) failed: Backup agent unreachable'
+    assert result['msg'] == ('recipe r00000000000000000000001 (Backup) failed: Backup agent unreachable (no backup was '
+                             'made; see the recipe in the Compose console, then run the task again to start another)')
     assert result['recipe']['status'] == 'failed'
 
 
@@ -241,11 +242,14 @@ def test_checksum_mismatch_keeps_the_previous_file(api, run_module, fake_time, t
     deployments(api)
     details(api, NEW_DEMAND)
     details(api, NEW_DEMAND)
+    # A mismatch may be damage on the way: one fresh download, then the task fails.
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
     api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
     result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
                                               'dest': str(dest), 'checksum': 'sha256:' + 'ab' * 32})
     assert result['failed'] is True
     assert result['msg'].startswith('sha256 mismatch: expected %s, got %s' % ('ab' * 32, PAYLOAD_SHA))
+    assert 'the destination was left as it was; run the task again, and check the checksum option' in result['msg']
     assert 's3cr3tsig' not in out
     assert dest.read_bytes() == b'previous good archive'
     assert os.listdir(str(tmp_path)) == ['fizz.tar.gz']
@@ -281,3 +285,13 @@ def test_bad_input_fails_before_any_request(api, run_module, args, message):
     assert result['failed'] is True
     assert message in result['msg']
     assert len(api.calls) == 0
+
+
+def test_a_backup_that_completed_while_waiting_for_the_lock_is_reused(api, run_module, fake_time):
+    # Another fork's backup was running when this task listed the backups, and complete when it held the lock.
+    deployments(api)
+    backups(api, OLD_DEMAND, DAILY)
+    recipes(api, recipe(status='complete', created_at=stamp(seconds=20)))
+    backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1h'})
+    assert (result['changed'], result['action'], result['backup']['id']) == (False, 'reused', NEW_DEMAND['id'])

@@ -97,14 +97,14 @@ def test_rerun_after_a_failed_provisioning_fails_with_its_detail(api, run_module
          'created_at': '2018-01-01T00:00:00Z'}]}})
     result, dummy = run_module(compose_backup_restore, ARGS)
     assert result['failed'] is True and result['changed'] is False
-    assert result['msg'] == 'recipe %s (Restore) failed: Disk full' % RID
+    assert result['msg'].startswith('recipe %s (Restore) failed: Disk full (the new deployment did not come up' % RID)
 
 
 def test_existing_name_of_another_type_fails(api, run_module, fake_time):
     listing(api, SOURCE, dict(RESTORED, type='redis'))
     result, dummy = run_module(compose_backup_restore, ARGS)
     assert result['failed'] is True and result['changed'] is False
-    assert result['msg'] == ("a deployment named 'fizz-restored' already exists with type redis, but the backup is of "
+    assert result['msg'] == ("name: a deployment named 'fizz-restored' already exists with type redis, but the backup is of "
                              "a postgresql deployment; choose another name")
 
 
