@@ -28,6 +28,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SANITY_ARGS ?=
 PYTEST_ARGS ?=
 INTEGRATION_ARGS ?=
+RELIABILITY_ARGS ?=
 # The demo: a playbook, its extra arguments, and the simulator's seed and state (kept between runs, as an account is).
 DEMO_PLAYBOOK ?= playbooks/backup.yml
 DEMO_ARGS ?= -e '{"compose_backup_deployments": ["fizz-production", "buzz-cache", "fizz-events", "buzz-queue", "fizz-search"], \
@@ -37,15 +38,16 @@ DEMO_STATE ?= .ansible/demo-simulator-state.json
 DEMO_DEST ?= backups
 
 .NOTPARALLEL:
-.PHONY: help setup test sanity units integration molecule demo-check lint changelog-lint build-check ee-check demo clean distclean
+.PHONY: help setup test sanity units integration molecule reliability demo-check lint changelog-lint build-check ee-check demo clean distclean
 
 help:
-	@echo 'make test            setup, then sanity units integration molecule demo-check lint changelog-lint build-check ee-check'
+	@echo 'make test            setup, then sanity units integration molecule reliability demo-check lint changelog-lint build-check ee-check'
 	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install requirements'
 	@echo 'make sanity          ansible-test sanity (every test, compile/import on every Python found)'
 	@echo 'make units           pytest tests/unit              (PYTEST_ARGS=...)'
 	@echo 'make integration     ansible-test integration against the simulator (INTEGRATION_ARGS=...)'
 	@echo 'make molecule        the backup role'"'"'s molecule scenarios against the simulator'
+	@echo 'make reliability     the fault matrix, bad input, secrets, hostile servers, TLS, concurrency (RELIABILITY_ARGS=...)'
 	@echo 'make demo-check      make demo twice in a temporary folder: the second run must change nothing'
 	@echo 'make lint            ansible-lint, production profile, offline'
 	@echo 'make changelog-lint  antsibull-changelog lint'
@@ -55,7 +57,7 @@ help:
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'
 	@echo 'PYTHON=python3.13    use another interpreter (venv .venv-X.Y)'
 
-test: sanity units integration molecule demo-check lint changelog-lint build-check ee-check
+test: sanity units integration molecule reliability demo-check lint changelog-lint build-check ee-check
 
 setup: $(STAMP)
 
@@ -84,6 +86,9 @@ integration: setup
 
 molecule: setup
 	hacking/with-simulator.sh --seed $(DEMO_SEED) -- hacking/with-collection.sh molecule test --all
+
+reliability: setup
+	hacking/with-collection.sh hacking/reliability.sh $(RELIABILITY_ARGS)
 
 demo-check: setup
 	hacking/demo-check.sh

@@ -120,19 +120,14 @@ def test_module_refuses_bad_input(case, sim, module):
         harness.shutil.rmtree(str(folder))
 
 
-# Fixes that belong to roles/backup, outside this suite's files; strict, so the fix shows up here.
-ROLE_WAIT_CHECKED_LATE = 'roles/backup: wait_timeout is checked by the wait task, after the trigger task started a backup'
-ROLE_DEST_UNNAMED = 'roles/backup: the folder task fails without naming compose_backup_dest'
 ROLE_CASES = [
     pytest.param(dict(compose_backup_deployments='fizz-production'), 'compose_backup_deployments',
                  id='deployments not a list'),
     pytest.param(dict(compose_backup_api_token=''), 'compose_backup_api_token', id='missing token'),
     pytest.param(dict(compose_backup_keep='many'), 'compose_backup_keep', id='keep not a number'),
     pytest.param(dict(compose_backup_max_age='soon'), 'max_age', id='unreadable max_age'),
-    pytest.param(dict(compose_backup_wait_timeout=0), 'wait_timeout', id='zero wait_timeout',
-                 marks=pytest.mark.xfail(strict=True, reason=ROLE_WAIT_CHECKED_LATE)),
-    pytest.param(dict(compose_backup_dest='<file>/backups'), 'compose_backup_dest', id='dest under a file',
-                 marks=pytest.mark.xfail(strict=True, reason=ROLE_DEST_UNNAMED)),
+    pytest.param(dict(compose_backup_wait_timeout=0), 'wait_timeout', id='zero wait_timeout'),
+    pytest.param(dict(compose_backup_dest='<file>/backups'), 'compose_backup_dest', id='dest under a file'),
 ]
 
 
