@@ -25,8 +25,10 @@ options:
     default: 3600
   poll_interval:
     description:
-      - Seconds before the first look at the recipe; each later delay is half as long again, up to
-        O(poll_max_interval). C(Retry-After) from the API is honoured.
+      - Shortest delay between two looks at the recipe, in seconds. Each delay is a tenth of the time the recipe
+        has been running, at least O(poll_interval) and at most O(poll_max_interval), so completion is seen within
+        the larger of O(poll_interval) and a tenth of the recipe's duration. C(Retry-After) from the API is
+        honoured.
     type: float
     default: 2
   poll_max_interval:

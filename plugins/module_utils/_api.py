@@ -255,17 +255,26 @@ class ComposeClient:
         data = self.get('deployments', deployment_id, 'recipes')
         return embedded(data, 'recipes', 'GET', '/deployments/%s/recipes' % deployment_id)
 
-    def wait_recipe(self, recipe_id, timeout, poll_start=2.0, poll_cap=30.0, factor=1.5, on_poll=None):
-        """Poll a recipe until complete, with one overall deadline and capped backoff.
+    def wait_recipe(self, recipe_id, timeout, poll_start=2.0, poll_cap=30.0, share=0.1, on_poll=None, first=None,
+                    age=0.0):
+        """Poll a recipe until complete, within one overall deadline.
 
-        Raises ComposeRecipeFailed when it ends failed and ComposeWaitTimeout at the deadline.
+        Each sleep is a share of the time the recipe has been running (age: how long it ran before this call),
+        at least poll_start and at most poll_cap: a completion is seen within max(poll_start, share of the
+        recipe's duration), capped at poll_cap, for short and long recipes alike, at a cost that grows with
+        the logarithm of the duration. first is the recipe as the caller already has it (the POST's answer, say):
+        it counts as the first look, so an instant recipe costs no request here. Raises ComposeRecipeFailed when
+        it ends failed and ComposeWaitTimeout at the deadline.
         """
-        deadline = self.clock() + timeout
-        delay = poll_start
+        start = self.clock()
+        deadline = start + timeout
+        began = start - max(0.0, age)
         polls = 0
+        recipe = first
         while True:
-            recipe = self.get_recipe(recipe_id, deadline=deadline)
-            polls += 1
+            if recipe is None:
+                recipe = self.get_recipe(recipe_id, deadline=deadline)
+                polls += 1
             if on_poll is not None:
                 on_poll(recipe)
             status = recipe.get('status')
@@ -274,11 +283,12 @@ class ComposeClient:
                 return recipe
             if status == 'failed':
                 raise ComposeRecipeFailed(recipe)
-            remaining = deadline - self.clock()
-            if remaining <= 0:
+            now = self.clock()
+            if deadline - now <= 0:
                 raise ComposeWaitTimeout(recipe, timeout)
-            self.sleep(min(delay, remaining))
-            delay = min(poll_cap, delay * factor)
+            delay = min(poll_cap, max(poll_start, share * (now - began)))
+            self.sleep(min(delay, deadline - now))
+            recipe = None
 
 
 class _Invalid:

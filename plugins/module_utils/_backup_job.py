@@ -66,8 +66,6 @@ class BackupJob(Job):
         if p['checksum'] is not None and not _SHA256.match(p['checksum']):
             raise OptionError('checksum must be a SHA-256 of 64 hexadecimal characters, optionally prefixed by '
                               'sha256:, got %r' % p['checksum'])
-        if p['dest'] and not p['wait']:
-            raise OptionError('dest needs wait=true: a backup can only be downloaded once it is complete')
         self.max_age = parse_duration(p['max_age'], 'max_age') if p['max_age'] is not None else None
         self.dest_dir, self.dest_file = self._dest_parts(p['dest']) if p['dest'] else (None, None)
 
@@ -99,19 +97,10 @@ class BackupJob(Job):
             self.result['action'] = 'joined'
             backup = self._follow(self._get_recipe(p['recipe_id']))
         else:
-            backups = None
-            if self.max_age is not None and not p['force']:
-                backups = self.client.list_backups(deployment['id'])
-                backup = _backup.reusable(backups, self.max_age, need_download=bool(p['dest']))
-                if backup:
-                    self.result['action'] = 'reused'
-            if backup is None:
-                if p['dest']:
-                    self._refuse_undownloadable(backups)
-                backup = self._trigger_or_join()
+            backup = self._trigger_or_join()
         self.result['backup'] = _backup.backup_summary(backup)
         self.diff['after']['backup'] = self.result['backup']
-        if p['dest']:
+        if p['dest'] and (backup is not None or (p['wait'] and self.check_mode)):
             self._download(backup)
 
     def _get_backup(self, backup_id):
@@ -130,18 +119,28 @@ class BackupJob(Job):
             raise ComposeError(_backup.not_downloadable_message(self.deployment, backups[0]))
 
     def _trigger_or_join(self):
+        """Reuse a fresh backup, join a running one, or start one: decided under the deployment's lock.
+
+        The recipes are listed before the backups, so a backup recipe that completes in between is seen either
+        running in the first list or complete in the second; every fork of one run then makes one backup.
+        """
         p = self.params
         dep_id = self.deployment['id']
         with _backup.deployment_lock(self.client.base_url, dep_id) as ledger:
             recipes = self.client.list_recipes(dep_id)
+            backups = None
+            if self.max_age is not None and not p['force']:
+                backups = self.client.list_backups(dep_id)
+                fresh = _backup.reusable(backups, self.max_age, need_download=bool(p['dest']))
+                if fresh is not None:
+                    self.result['action'] = 'reused'
+                    return fresh
             recipe = None if p['force'] else self._joinable(recipes, ledger)
-            fresh = None if recipe is not None else self._reusable_now()
             if recipe is not None:
                 self.result['action'] = 'joined'
-            elif fresh is not None:
-                self.result['action'] = 'reused'
-                return fresh
             else:
+                if p['dest']:
+                    self._refuse_undownloadable(backups)
                 self.result['action'] = 'triggered'
                 if self.check_mode:
                     self.result['changed'] = True
@@ -151,25 +150,17 @@ class BackupJob(Job):
                 self.result['changed'] = True
         return self._follow(recipe)
 
-    def _reusable_now(self):
-        """A fresh backup that appeared while this task waited for the lock (another fork's backup completed).
-
-        Looked for after the recipes, so a backup recipe that completes in between is seen either running there
-        or complete here. Only with max_age: without it, every task wants a backup of its own.
-        """
-        if self.max_age is None or self.params['force']:
-            return None
-        return _backup.reusable(self.client.list_backups(self.deployment['id']), self.max_age,
-                                need_download=bool(self.params['dest']))
-
     def _follow(self, recipe):
-        """Wait for a backup recipe and find the backup it produced (None when not waiting)."""
+        """Wait for a backup recipe and find the backup it produced.
+
+        None in check mode, and with wait=false unless the recipe is already complete and dest wants the backup.
+        """
         p = self.params
         self.result['recipe'] = recipe_summary(recipe)
-        if not p['wait'] or self.check_mode:
+        if self.check_mode or not (p['wait'] or (p['dest'] and recipe.get('status') == 'complete')):
             return None
         try:
-            recipe = wait_for(self.client, p, recipe['id'],
+            recipe = wait_for(self.client, p, recipe['id'], first=recipe,
                               on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
         except (ComposeRecipeFailed, ComposeWaitTimeout):
             raise
@@ -225,7 +216,8 @@ class BackupJob(Job):
         else:
             if not backup.get('is_downloadable'):
                 raise ComposeError(_backup.not_downloadable_message(self.deployment, backup))
-            details = self._get_backup(backup['id'])
+            # A backup given by backup_id was just fetched with its link; a listed one has none.
+            details = backup if backup.get('download_link') else self._get_backup(backup['id'])
             if not details.get('download_link'):
                 raise ComposeError('backup %s of deployment %s has no download link although it is marked downloadable'
                                    % (backup['id'], self.deployment.get('name')), hint='try again later')

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from urllib.parse import urlparse
 
@@ -91,10 +92,18 @@ def check_wait(params):
                           % (params['poll_max_interval'], params['poll_interval']))
 
 
-def wait_for(client, params, recipe_id, on_poll=None):
-    """Follow a recipe with the wait options of a module."""
+def wait_for(client, params, recipe_id, on_poll=None, first=None):
+    """Follow a recipe with the wait options of a module; first is the recipe as already fetched, if any.
+
+    A recipe that has run for a while (joined, or started by an earlier task) is polled at the pace its age
+    calls for, not from poll_interval again. Clock skew only changes the pace, within poll_max_interval.
+    """
+    age = 0.0
+    created = _api.parse_time(first.get('created_at')) if first else None
+    if created is not None:
+        age = max(0.0, (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds())
     return client.wait_recipe(recipe_id, params['wait_timeout'], poll_start=params['poll_interval'],
-                              poll_cap=params['poll_max_interval'], on_poll=on_poll)
+                              poll_cap=params['poll_max_interval'], on_poll=on_poll, first=first, age=age)
 
 
 def check_id(value, option):

@@ -71,8 +71,10 @@ options:
     type: str
   wait:
     description:
-      - Wait for the backup to complete and find it. With V(false), return the recipe at once; O(dest) then
-        cannot be used.
+      - Wait for the backup to complete and find it.
+      - With V(false), return at once with the recipe (RV(recipe.id) can be given to a later run as O(recipe_id)).
+        O(dest) then downloads only a backup that is complete already (a reused or selected one, or one whose
+        recipe completed at once); otherwise RV(downloaded) is V(false) and nothing is written.
     type: bool
     default: true
   max_age:
@@ -212,7 +214,7 @@ recipe:
       sample: '2018-03-01T12:04:40.120Z'
 dest:
   description:
-    - Path of the archive. Null without O(dest).
+    - Path of the archive. Null without O(dest), and with O(wait=false) when the backup is not complete yet.
     - In check mode, for a backup that does not exist yet, the file name holds the current time and V(pending).
   returned: always
   type: str

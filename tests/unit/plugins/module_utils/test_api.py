@@ -216,12 +216,28 @@ def test_unexpected_success_code_is_an_error(api, client):
         client.request('POST', 'deployments', DEP, 'backups', expect=202)
 
 
-def test_wait_recipe_polls_with_capped_backoff(api, client, fake_time):
-    for status in ('running', 'waiting', 'running', 'running', 'running', 'complete'):
-        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': status})
-    recipe = client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=5, factor=2)
-    assert recipe['status'] == 'complete'
-    assert fake_time.sleeps == [2, 4, 5, 5, 5]
+def test_wait_recipe_sleeps_a_share_of_the_running_time_within_bounds(api, client, fake_time):
+    for dummy in range(7):
+        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
+    recipe = client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=5, share=0.5)
+    assert recipe['status'] == 'complete' and recipe['_polls'] == 8
+    # Half the elapsed time: 2 (floor) at 0 s, 2 (floor; half of 2 is 1) at 2 s, 2 at 4 s, 3 at 6 s, 4.5 at 9 s,
+    # then the 5 s cap.
+    assert fake_time.sleeps == [2, 2, 2, 3, 4.5, 5, 5]
+
+
+def test_wait_recipe_takes_up_a_running_recipe_at_its_age_and_without_a_first_request(api, client, fake_time):
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
+    recipe = client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=30, first={'id': 'r1', 'status': 'running'},
+                                age=100)
+    assert recipe['_polls'] == 1 and fake_time.sleeps == [10]
+    assert len(api.calls) == 1
+
+
+def test_wait_recipe_complete_first_look_makes_no_request(api, client, fake_time):
+    recipe = client.wait_recipe('r1', timeout=600, first={'id': 'r1', 'status': 'complete'})
+    assert recipe['_polls'] == 0 and fake_time.sleeps == [] and len(api.calls) == 0
 
 
 def test_wait_recipe_failed_carries_status_detail(api, client):

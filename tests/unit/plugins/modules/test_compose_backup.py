@@ -83,6 +83,7 @@ def test_selected_backup_is_never_triggered(api, run_module, fake_time):
 
 def test_fresh_backup_of_any_type_is_reused(api, run_module, fake_time):
     deployments(api)
+    recipes(api)
     backups(api, OLD_DEMAND, DAILY)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '6h'})
     assert (result['changed'], result['action'], result['backup']['id']) == (False, 'reused', DAILY['id'])
@@ -90,21 +91,23 @@ def test_fresh_backup_of_any_type_is_reused(api, run_module, fake_time):
 
 def test_running_backup_is_joined(api, run_module, fake_time):
     deployments(api)
+    running = recipe(created_at=stamp(minutes=10))
+    recipes(api, recipe(rid='p00000000000000000000001', name='Provision', status='running'), running)
     backups(api, OLD_DEMAND, DAILY)
-    recipes(api, recipe(rid='p00000000000000000000001', name='Provision', status='running'), recipe())
-    poll(api, 'running')
-    poll(api, 'complete')
+    # The listed recipe counts as the first look. It has run for 10 minutes: polled at the 30 s cap at once.
+    api.get(BASE + '/recipes/' + running['id'], json=running)
+    api.get(BASE + '/recipes/' + running['id'], json=dict(running, status='complete'))
     backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1h'})
     assert (result['changed'], result['action'], result['backup']['id']) == (False, 'joined', NEW_DEMAND['id'])
     assert result['recipe']['status'] == 'complete'
-    assert fake_time.sleeps == [2.0]
+    assert fake_time.sleeps == [30.0, 30.0]
 
 
 def test_trigger_waits_and_finds_the_new_backup_not_the_previous_one(api, run_module, fake_time):
     deployments(api)
     recipes(api, recipe(status='complete', rid='r00000000000000000000000', created_at=stamp(days=3)))
-    post(api)
+    post(api, json=recipe(created_at=stamp(seconds=0)))
     poll(api, 'waiting')
     poll(api, 'running')
     poll(api, 'complete')
@@ -112,18 +115,21 @@ def test_trigger_waits_and_finds_the_new_backup_not_the_previous_one(api, run_mo
     backups(api, NEW_DEMAND, OLD_DEMAND, DAILY)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
     assert (result['changed'], result['action'], result['backup']['id']) == (True, 'triggered', NEW_DEMAND['id'])
-    assert fake_time.sleeps == [2.0, 3.0, 2.0]
+    # The POST's answer is the first look: no poll before the first sleep; a young recipe is polled every
+    # poll_interval; the backup list is looked at again after poll_interval.
+    assert fake_time.sleeps == [2.0, 2.0, 2.0, 2.0]
 
 
 def test_recipe_id_is_followed_to_its_backup_without_deciding(api, run_module, fake_time):
     rid = 'ec0000000000000000000001'
     deployments(api)
     for status in ('running', 'running', 'complete'):
-        api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status=status))
+        api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status=status, created_at=stamp(seconds=0)))
     backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid})
     assert (result['changed'], result['action'], result['backup']['id']) == (False, 'joined', NEW_DEMAND['id'])
     assert result['recipe']['status'] == 'complete'
+    assert fake_time.sleeps == [2.0, 2.0]
 
 
 def test_recipe_id_of_another_deployment_is_refused(api, run_module, fake_time):
@@ -186,7 +192,7 @@ def test_timeout_fails_with_the_recipe_id_so_a_rerun_joins(api, run_module, fake
     deployments(api)
     recipes(api)
     post(api)
-    for dummy in range(3):
+    for dummy in range(2):
         poll(api, 'running')
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait_timeout': 5,
                                                 'poll_interval': 2.5, 'poll_max_interval': 2.5})
@@ -197,7 +203,6 @@ def test_timeout_fails_with_the_recipe_id_so_a_rerun_joins(api, run_module, fake
 
 def test_download_to_a_folder_then_rerun_skips_it(api, run_module, fake_time, tmp_path):
     deployments(api)
-    details(api, NEW_DEMAND)
     details(api, NEW_DEMAND)
     api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
     args = {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'], 'dest': str(tmp_path)}
@@ -228,6 +233,7 @@ def test_download_to_a_folder_then_rerun_skips_it(api, run_module, fake_time, tm
 def test_not_downloadable_fails_before_triggering(api, run_module, fake_time, tmp_path):
     es = dict(DEPLOYMENT, type='elastic_search')
     api.get(BASE + '/deployments', json={'_embedded': {'deployments': [es]}})
+    recipes(api)
     backups(api, dict(DAILY, is_downloadable=False))
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path)})
     assert result['failed'] is True and result['changed'] is False
@@ -240,7 +246,6 @@ def test_checksum_mismatch_keeps_the_previous_file(api, run_module, fake_time, t
     dest = tmp_path / 'fizz.tar.gz'
     dest.write_bytes(b'previous good archive')
     deployments(api)
-    details(api, NEW_DEMAND)
     details(api, NEW_DEMAND)
     # A mismatch may be damage on the way: one fresh download, then the task fails.
     api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
@@ -258,7 +263,6 @@ def test_checksum_mismatch_keeps_the_previous_file(api, run_module, fake_time, t
 def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_time, tmp_path):
     deployments(api)
     details(api, NEW_DEMAND)
-    details(api, NEW_DEMAND)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
                                                 'dest': str(tmp_path), '_ansible_check_mode': True,
                                                 '_ansible_diff': True})
@@ -272,7 +276,6 @@ def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_
     ({'wait_timeout': 0}, 'wait_timeout must be greater than 0'),
     ({'poll_interval': 10, 'poll_max_interval': 5}, 'poll_max_interval (5.0) must not be less than poll_interval'),
     ({'checksum': 'md5:abc'}, 'checksum must be a SHA-256'),
-    ({'dest': '/tmp', 'wait': False}, 'dest needs wait=true'),
     ({'dest': '/no/such/folder/x.tar.gz'}, 'dest: the folder /no/such/folder does not exist'),
     ({'max_age': '3 days'}, "max_age: cannot read '3 days' as a duration"),
     ({'backup_id': 'latest'}, 'backup_id must be 24 lowercase hexadecimal characters'),
@@ -287,11 +290,51 @@ def test_bad_input_fails_before_any_request(api, run_module, args, message):
     assert len(api.calls) == 0
 
 
-def test_a_backup_that_completed_while_waiting_for_the_lock_is_reused(api, run_module, fake_time):
-    # Another fork's backup was running when this task listed the backups, and complete when it held the lock.
+def test_a_backup_that_completed_between_the_two_lists_is_reused(api, run_module, fake_time):
+    # Another fork's backup was running when this task listed the recipes, and complete when it listed the backups.
     deployments(api)
-    backups(api, OLD_DEMAND, DAILY)
-    recipes(api, recipe(status='complete', created_at=stamp(seconds=20)))
+    recipes(api, recipe(status='running', created_at=stamp(seconds=20)))
     backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1h'})
     assert (result['changed'], result['action'], result['backup']['id']) == (False, 'reused', NEW_DEMAND['id'])
+
+
+def test_instant_recipe_with_wait_false_downloads_at_once(api, run_module, fake_time, tmp_path):
+    # The POST's answer says complete: no poll, one list to find the backup, one details GET for its link.
+    deployments(api)
+    recipes(api)
+    backups(api, OLD_DEMAND, DAILY)
+    post(api, json=recipe(status='complete'))
+    backups(api, NEW_DEMAND, OLD_DEMAND, DAILY)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'dest': str(tmp_path)})
+    assert (result['changed'], result['action'], result['downloaded'], result['sha256']) == (
+        True, 'triggered', True, PAYLOAD_SHA)
+    assert result['backup']['id'] == NEW_DEMAND['id'] and fake_time.sleeps == []
+
+
+def test_running_recipe_with_wait_false_returns_without_downloading(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    recipes(api)
+    backups(api, OLD_DEMAND, DAILY)
+    post(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'dest': str(tmp_path)})
+    assert (result['changed'], result['action'], result['downloaded'], result['dest']) == (
+        True, 'triggered', False, None)
+    assert result['backup'] is None and result['recipe']['status'] == 'running'
+    assert os.listdir(str(tmp_path)) == [] and fake_time.sleeps == []
+
+
+def test_reused_backup_with_wait_false_is_downloaded(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    recipes(api)
+    backups(api, OLD_DEMAND, DAILY)
+    details(api, DAILY)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'max_age': '1d', 'dest': str(tmp_path)})
+    assert (result['changed'], result['action'], result['downloaded'], result['backup']['id']) == (
+        True, 'reused', True, DAILY['id'])
