@@ -190,7 +190,7 @@ def alternate(variants, runs, warmup=0):
 
     fn() returns a dict with at least 'seconds'. Returns {name: [dict, ...]} in run order.
     """
-    results = {name: [] for name, _ in variants}
+    results = {variant[0]: [] for variant in variants}
     for round_no in range(warmup + runs):
         for name, func in variants:
             result = func()
