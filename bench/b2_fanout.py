@@ -13,6 +13,7 @@ deployment with instant recipes. Measures whatever code is in the checkout.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -146,8 +147,8 @@ class Bench:
         self.inventory.write_text('plugin: composeio.dbaas.compose\nfetch_details: %s\n'
                                   % ('true' if fetch_details else 'false'), encoding='utf-8')
         retries = 600  # a user's "long enough"; with instant recipes only the first GET is made
-        self.naive_playbook = ws.playbook('naive_backup.yml', NAIVE_PLAYBOOK.replace('__RETRIES__', str(retries))
-                                 .replace('__DELAY__', str(naive_delay)))
+        text = NAIVE_PLAYBOOK.replace('__RETRIES__', str(retries)).replace('__DELAY__', str(naive_delay))
+        self.naive_playbook = ws.playbook('naive_backup.yml', text)
         self.timing_env = _timing.install(ws.path)
 
     def _fresh(self, count, name):
@@ -201,7 +202,8 @@ class Bench:
 
     def _finish(self, dest, seconds, count, archives):
         sizes = [p.stat().st_size for p in archives]
-        result = {'seconds': seconds, 'archives': len(archives), 'archive_bytes': sum(sizes),
+        result = {'seconds': seconds, 'load1': round(os.getloadavg()[0], 2), 'archives': len(archives),
+                  'archive_bytes': sum(sizes),
                   'min_archive_bytes': min(sizes) if sizes else 0}
         result.update(count_requests(self.sim.requests(api_only=False), count))
         shutil.rmtree(dest, ignore_errors=True)
@@ -214,6 +216,7 @@ def summarise_point(count, runs):
     for name, results in (('ours', ours), ('naive', naive)):
         point[name] = {
             'seconds': [round(r['seconds'], 3) for r in results],
+            'load1_after_each_run': [r['load1'] for r in results],
             'median_seconds': round(median(r['seconds'] for r in results), 3),
             'per_deployment': median(r['per_deployment'] for r in results),
             'per_deployment_without_inventory': median(r['per_deployment_without_inventory'] for r in results),

@@ -25,6 +25,7 @@ import contextlib
 import datetime
 import importlib
 import math
+import os
 import re
 import sys
 import threading
@@ -284,8 +285,8 @@ class Bench:
         samples = analyse(self.sim.requests(), self.sim.control.state()['recipes'], duration, scale)
         if len(samples) != hosts:
             raise BenchError(f'{playbook.name}: {len(samples)} recipes measured, {hosts} expected')
-        return {'seconds': seconds, 'samples': samples, 'polls': median(s['polls'] for s in samples),
-                'delay': median(s['delay'] for s in samples)}
+        return {'seconds': seconds, 'load1': round(os.getloadavg()[0], 2), 'samples': samples,
+                'polls': median(s['polls'] for s in samples), 'delay': median(s['delay'] for s in samples)}
 
 
 def unscaled_both(ws, sim, plays, duration, hosts):
@@ -402,6 +403,7 @@ def run(argv):  # pylint: disable=too-many-locals,too-many-statements
                 out[name] = {'runs': len(runs), 'polls': polls, 'delay': round(delay, 3),
                              'polls_all': [r['polls'] for r in runs], 'delays_all': [round(r['delay'], 3) for r in runs],
                              'wall_seconds_median': round(median(r['seconds'] for r in runs), 2),
+                             'load1_after_each_run': [r.get('load1') for r in runs],
                              'poll_times_first_run': runs[0]['samples'][0]['poll_times']}
                 # Real seconds from the POST to the first poll, and (baseline) what each retry costs beyond its delay:
                 # fixed real costs, which a scale S multiplies by S when converted to simulated seconds.
