@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -43,6 +44,11 @@ def _load_control():
 _control = _load_control()
 SimControl = _control.SimControl
 SimControlError = _control.SimControlError
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _tail(text, lines=30):
@@ -173,12 +179,18 @@ class Workspace:
         return path
 
     def run(self, argv, env, check=True):
-        """Run a command in the workspace: (seconds, CompletedProcess); raises BenchError when it fails."""
+        """Run a command in the workspace: (seconds, CompletedProcess); raises BenchError when it fails.
+
+        The CompletedProcess also gets .cpu_seconds: the user + system CPU time of the command and every
+        descendant it waited for, which a busy machine disturbs far less than the wall time.
+        """
         argv = [str(arg) for arg in argv]
+        before = _children_cpu()
         start = time.perf_counter()
         proc = subprocess.run(argv, env=env, cwd=self.path, capture_output=True, text=True, check=False,
                               stdin=subprocess.DEVNULL)
         seconds = time.perf_counter() - start
+        proc.cpu_seconds = _children_cpu() - before
         if check and proc.returncode != 0:
             raise BenchError(f'{" ".join(argv)} exited {proc.returncode}\n--- stdout\n{_tail(proc.stdout)}'
                              f'\n--- stderr\n{_tail(proc.stderr)}')
@@ -205,6 +217,17 @@ def alternate(variants, runs, warmup=0):
 def median(values):
     values = list(values)
     return statistics.median(values) if values else None
+
+
+def ratios(runs_a, runs_b, key='seconds'):
+    """How A compares with B over alternated runs: the ratio of the medians (what targets use), the median of
+    the per-round ratios (each pair ran back to back, so under load drift it is the steadier one), and the ratio
+    of the fastest runs (the least disturbed by other work on the machine)."""
+    a = [r[key] for r in runs_a]
+    b = [r[key] for r in runs_b]
+    return {'of_medians': median(a) / median(b),
+            'paired_median': median(x / y for x, y in zip(a, b)),
+            'of_minimums': min(a) / min(b)}
 
 
 def _cell(value):

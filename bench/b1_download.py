@@ -115,40 +115,43 @@ class Bench:
     def _fresh(self):
         return Path(tempfile.mkdtemp(dir=self.dest_root)) / 'backup.tar.gz'
 
-    def _done(self, dest, seconds, extra=None):
+    def _done(self, dest, seconds, cpu, extra=None):
         got = dest.stat().st_size
         shutil.rmtree(dest.parent)
         # Outside the timing: no variant's dirty pages are left for the next one to pay for.
         os.sync()
         if got != self.size:
             raise h.BenchError(f'{dest}: {got} bytes, expected {self.size}')
-        result = {'seconds': seconds}
+        result = {'seconds': seconds, 'cpu_seconds': cpu}
         result.update(extra or {})
         return result
 
     def curl(self, then_sha256=False):
         dest = self._fresh()
-        seconds = self.ws.run(['curl', '-sS', '--fail', '--noproxy', '*', '-o', dest, self.link], self.env)[0]
+        seconds, proc = self.ws.run(['curl', '-sS', '--fail', '--noproxy', '*', '-o', dest, self.link], self.env)
+        cpu = proc.cpu_seconds
         if then_sha256:
             more, proc = self.ws.run(['sha256sum', dest], self.env)
             seconds += more
+            cpu += proc.cpu_seconds
             if proc.stdout.split()[0] != self.sha256:
                 raise h.BenchError(f'sha256sum: {proc.stdout.strip()}, expected {self.sha256}')
-        return self._done(dest, seconds)
+        return self._done(dest, seconds, cpu)
 
     def playbook(self, name):
         if name == 'empty playbook':
-            return {'seconds': self.ws.run(['ansible-playbook', self.books[name]], self.env)[0]}
+            seconds, proc = self.ws.run(['ansible-playbook', self.books[name]], self.env)
+            return {'seconds': seconds, 'cpu_seconds': proc.cpu_seconds}
         dest = self._fresh()
         self.rss_file.unlink(missing_ok=True)
         extra_vars = json.dumps({'link': self.link, 'sha256': self.sha256, 'dest': str(dest),
                                  'deployment_id': self.dep_id, 'backup_id': self.backup_id})
-        seconds = self.ws.run(['ansible-playbook', '-e', extra_vars, self.books[name]], self.env)[0]
+        seconds, proc = self.ws.run(['ansible-playbook', '-e', extra_vars, self.books[name]], self.env)
         records = [json.loads(line) for line in self.rss_file.read_text(encoding='utf-8').splitlines()] \
             if self.rss_file.exists() else []
         if len(records) != 1:
             raise h.BenchError(f'{name}: expected one module process record, got {records}')
-        return self._done(dest, seconds, {'module_seconds': records[0]['seconds'],
+        return self._done(dest, seconds, proc.cpu_seconds, {'module_seconds': records[0]['seconds'],
                                           'peak_rss_mib': records[0]['maxrss_kib'] / 1024})
 
     def variants(self):
@@ -163,37 +166,44 @@ class Bench:
 
 def _summary(size, archive, runs):
     med = {name: h.median(r['seconds'] for r in results) for name, results in runs.items()}
+    cpu = {name: h.median(r['cpu_seconds'] for r in results) for name, results in runs.items()}
     module = {name: h.median(r['module_seconds'] for r in runs[name]) for name in ('get_url', 'compose_backup')}
     rss = {name: max(r['peak_rss_mib'] for r in runs[name]) for name in ('get_url', 'compose_backup')}
     ratios = {
-        'compose_backup/curl': med['compose_backup'] / med['curl'],
-        'compose_backup/get_url': med['compose_backup'] / med['get_url'],
-        'module process/curl': module['compose_backup'] / med['curl'],
-        'module process/get_url module process': module['compose_backup'] / module['get_url'],
+        'compose_backup/curl': h.ratios(runs['compose_backup'], runs['curl']),
+        'compose_backup/get_url': h.ratios(runs['compose_backup'], runs['get_url']),
+        'compose_backup module process/curl': h.ratios([{'seconds': r['module_seconds']} for r in runs['compose_backup']],
+                                                       runs['curl']),
+        'compose_backup module process/get_url module process': h.ratios(
+            runs['compose_backup'], runs['get_url'], 'module_seconds'),
     }
     targets = []
     if size >= TIME_TARGET_FROM:
-        targets += [h.target(f'{size_label(size)}: compose_backup playbook / curl', ratios['compose_backup/curl'], '<=', 1.15),
+        targets += [h.target(f'{size_label(size)}: compose_backup playbook / curl', ratios['compose_backup/curl']['of_medians'],
+                             '<=', 1.15),
                     h.target(f'{size_label(size)}: compose_backup playbook / get_url playbook',
-                             ratios['compose_backup/get_url'], '<', 0.75)]
+                             ratios['compose_backup/get_url']['of_medians'], '<', 0.75)]
     targets.append(h.target(f'{size_label(size)}: compose_backup peak RSS (MiB)', rss['compose_backup'], '<=', RSS_LIMIT_MIB))
     return {'size': size, 'label': size_label(size), 'archive_bytes': archive['size'], 'sha256': archive['sha256'],
-            'median_seconds': med, 'median_module_seconds': module, 'peak_rss_mib': rss,
+            'median_seconds': med, 'median_cpu_seconds': cpu, 'median_module_seconds': module, 'peak_rss_mib': rss,
             'throughput_mib_s': {name: archive['size'] / MIB / s for name, s in med.items() if name != 'empty playbook'},
             'ratios': ratios, 'targets': targets, 'runs': runs}
 
 
 def _print(summary):
-    med, module = summary['median_seconds'], summary['median_module_seconds']
+    med, module, runs = summary['median_seconds'], summary['median_module_seconds'], summary['runs']
     rows = []
     for name, seconds in med.items():
-        rows.append([name, seconds, min(r['seconds'] for r in summary['runs'][name]),
-                     max(r['seconds'] for r in summary['runs'][name]),
-                     None if name == 'empty playbook' else seconds / med['curl'],
-                     summary['throughput_mib_s'].get(name), module.get(name), summary['peak_rss_mib'].get(name)])
+        vs_curl = h.ratios(runs[name], runs['curl']) if name != 'empty playbook' else {}
+        rows.append([name, seconds, min(r['seconds'] for r in runs[name]), max(r['seconds'] for r in runs[name]),
+                     vs_curl.get('of_medians'), vs_curl.get('paired_median'), summary['throughput_mib_s'].get(name),
+                     summary['median_cpu_seconds'][name], module.get(name), summary['peak_rss_mib'].get(name)])
     h.table(f"B1 download, {summary['label']} ({summary['archive_bytes']} bytes), medians of "
-            f"{len(summary['runs']['curl'])} A B A B runs",
-            ['variant', 'median s', 'min s', 'max s', 'x curl', 'MiB/s', 'module process s', 'peak RSS MiB'], rows)
+            f"{len(runs['curl'])} A B A B runs",
+            ['variant', 'median s', 'min s', 'max s', 'x curl', 'x curl paired', 'MiB/s', 'CPU s',
+             'module process s', 'peak RSS MiB'], rows)
+    h.table(f"B1 {summary['label']}: compose_backup against", ['baseline', 'of medians', 'paired median', 'of minimums'],
+            [[name, r['of_medians'], r['paired_median'], r['of_minimums']] for name, r in summary['ratios'].items()])
 
 
 def main(argv=None):

@@ -5,8 +5,9 @@ Python as the module interpreter, timed in A B A B order:
   compose_backup_info  the backups of one deployment, by deployment_id
   uri                  GET /deployments/<id>/backups with the Authorization header (the same endpoint)
   ping                 ansible.builtin.ping: Ansible's own floor for a Python module task, a reference only
-The simulator's request log gives the API requests each playbook made. Target (issue 8):
-compose_backup_info's playbook time <= 1.15x uri's.
+The simulator's request log gives the API requests each playbook made, and the CPU time of each playbook (with
+its workers and modules) is reported beside the wall time: a busy machine disturbs it far less. Target
+(issue 8): compose_backup_info's playbook wall time <= 1.15x uri's (ratio of the medians).
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def main(argv=None):
             def variant(name):
                 def run():
                     sim.clear_requests()
-                    seconds = ws.run(['ansible-playbook', books[name]], env)[0]
-                    return {'seconds': seconds, 'requests': len(sim.requests())}
+                    seconds, proc = ws.run(['ansible-playbook', books[name]], env)
+                    return {'seconds': seconds, 'cpu_seconds': proc.cpu_seconds, 'requests': len(sim.requests())}
                 return name, run
 
             sys.stderr.write(f'B4: {count} tasks per playbook, {warmup} warm-up + {args.runs} rounds\n')
@@ -76,18 +77,27 @@ def main(argv=None):
         sys.stderr.write(f'b4_task_cost: {exc}\n')
         return 1
     med = {name: h.median(r['seconds'] for r in results) for name, results in runs.items()}
+    cpu = {name: h.median(r['cpu_seconds'] for r in results) for name, results in runs.items()}
     requests = {name: h.median(r['requests'] for r in results) for name, results in runs.items()}
-    ratio = med['compose_backup_info'] / med['uri']
-    targets = [h.target(f'{count} compose_backup_info tasks / {count} uri tasks', ratio, '<=', 1.15)]
+    vs_uri = {name: h.ratios(runs[name], runs['uri']) for name in runs}
+    cpu_vs_uri = {name: h.ratios(runs[name], runs['uri'], 'cpu_seconds') for name in runs}
+    ratio = vs_uri['compose_backup_info']['of_medians']
+    targets = [h.target(f'{count} compose_backup_info tasks / {count} uri tasks (wall, ratio of medians)',
+                        ratio, '<=', 1.15)]
     h.table(f'B4 per-task cost, {count} tasks per playbook, medians of {args.runs} A B A B runs',
-            ['playbook', 'median s', 'min s', 'max s', 'ms per task', 'x uri', 'API requests'],
+            ['playbook', 'median s', 'min s', 'max s', 'ms per task', 'x uri', 'x uri paired', 'x uri of mins',
+             'CPU s', 'CPU x uri', 'API requests'],
             [[name, s, min(r['seconds'] for r in runs[name]), max(r['seconds'] for r in runs[name]),
-              1000 * s / count, s / med['uri'], requests[name]] for name, s in med.items()])
+              1000 * s / count, vs_uri[name]['of_medians'], vs_uri[name]['paired_median'],
+              vs_uri[name]['of_minimums'], cpu[name], cpu_vs_uri[name]['of_medians'], requests[name]]
+             for name, s in med.items()])
     h.table('B4 targets', ['target', 'value', 'op', 'limit', 'met'],
             [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
     h.report('b4_task_cost', {'runs': args.runs, 'warmup': warmup, 'smoke': args.smoke, 'tasks': count,
-                              'median_seconds': med, 'ms_per_task': {k: 1000 * v / count for k, v in med.items()},
-                              'api_requests': requests, 'ratio': ratio, 'targets': targets, 'results': runs})
+                              'median_seconds': med, 'median_cpu_seconds': cpu,
+                              'ms_per_task': {k: 1000 * v / count for k, v in med.items()},
+                              'api_requests': requests, 'ratio': ratio, 'vs_uri': vs_uri, 'cpu_vs_uri': cpu_vs_uri,
+                              'targets': targets, 'results': runs})
     return 0
 
 
