@@ -36,12 +36,14 @@ DEMO_ARGS ?= -e '{"compose_backup_deployments": ["fizz-production", "buzz-cache"
 DEMO_SEED ?= tests/simulator/seeds/demo.json
 DEMO_STATE ?= .ansible/demo-simulator-state.json
 DEMO_DEST ?= backups
+# Extra arguments for make bench, e.g. BENCH_ARGS='--only b1 --sizes 64M' or BENCH_ARGS='--runs 7'.
+BENCH_ARGS ?=
 
 .NOTPARALLEL:
-.PHONY: help setup test sanity units integration molecule reliability demo-check lint changelog-lint build-check ee-check demo clean distclean
+.PHONY: help setup test sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check ee-check bench demo clean distclean
 
 help:
-	@echo 'make test            setup, then sanity units integration molecule reliability demo-check lint changelog-lint build-check ee-check'
+	@echo 'make test            setup, then sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check ee-check'
 	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install requirements'
 	@echo 'make sanity          ansible-test sanity (every test, compile/import on every Python found)'
 	@echo 'make units           pytest tests/unit              (PYTEST_ARGS=...)'
@@ -49,15 +51,17 @@ help:
 	@echo 'make molecule        the backup role'"'"'s molecule scenarios against the simulator'
 	@echo 'make reliability     the fault matrix, bad input, secrets, hostile servers, TLS, concurrency (RELIABILITY_ARGS=...)'
 	@echo 'make demo-check      make demo twice in a temporary folder: the second run must change nothing'
+	@echo 'make bench-smoke     a short run of every benchmark under bench/, so they never rot'
 	@echo 'make lint            ansible-lint, production profile, offline'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make build-check     build, install offline, ansible-doc every plugin'
 	@echo 'make ee-check        ansible-builder create and introspect on meta/execution-environment.yml'
+	@echo 'make bench           the benchmarks (bench/README.md), results in bench/results/ (BENCH_ARGS=...)'
 	@echo 'make demo            $(DEMO_PLAYBOOK) against the simulator, archives in ./backups (DEMO_ARGS=...)'
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'
 	@echo 'PYTHON=python3.13    use another interpreter (venv .venv-X.Y)'
 
-test: sanity units integration molecule reliability demo-check lint changelog-lint build-check ee-check
+test: sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check ee-check
 
 setup: $(STAMP)
 
@@ -92,6 +96,12 @@ reliability: setup
 
 demo-check: setup
 	hacking/demo-check.sh
+
+bench-smoke: setup
+	$(VENV)/bin/python bench/run.py --smoke
+
+bench: setup
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 lint: setup
 	hacking/with-collection.sh ansible-lint --offline $(if $(CI),--nocolor)

@@ -1,0 +1,355 @@
+"""Shared pieces of the benchmarks under bench/: the simulator, a workspace that makes this checkout the
+collection composeio.dbaas, A B A B timing, tables, targets and JSON reports. Standard library only.
+
+A benchmark is bench/bN_<name>.py with `def main(argv=None) -> int`; it returns non-zero only when the
+benchmark itself breaks. A missed target is a result (met: false in the table and the JSON), not an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import resource
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = (ROOT / os.environ.get('VENV', '.venv')) / 'bin'
+RESULTS = ROOT / 'bench' / 'results'
+# Smoke runs (make test) write under results/smoke/, so they never overwrite the committed full results.
+SMOKE_RESULTS = RESULTS / 'smoke'
+SIMULATOR = ROOT / 'tests' / 'simulator'
+LOAD_AT_START = os.getloadavg()
+
+
+def _load_control():
+    # control.py imports only the standard library; load it by path so nothing else lands on sys.path.
+    spec = importlib.util.spec_from_file_location('_bench_sim_control', SIMULATOR / 'control.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_control = _load_control()
+SimControl = _control.SimControl
+SimControlError = _control.SimControlError
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _tail(text, lines=30):
+    return '\n'.join((text or '').splitlines()[-lines:])
+
+
+class BenchError(Exception):
+    """The benchmark itself broke (a command failed, the simulator did not start)."""
+
+
+class Simulator:
+    """The Compose API simulator as a subprocess: `with Simulator(seed={...}) as sim: sim.api_url, sim.control`.
+
+    seed: a seed document (dict), a path to one, or None (the simulator's demo seed).
+    data_dir: where archives are built; a persistent folder makes it a cache across runs.
+    """
+
+    def __init__(self, seed=None, data_dir=None, extra_args=()):
+        self.seed = seed
+        self.data_dir = data_dir
+        self.extra_args = tuple(extra_args)
+        self.token = secrets.token_hex(32)
+        self.api_url = None
+        self.control = None
+        self.process = None
+        self._work = None
+        self._log = None
+
+    def __enter__(self):
+        self._work = Path(tempfile.mkdtemp(prefix='composeio-bench-sim-'))
+        url_file = self._work / 'url'
+        argv = [str(VENV_BIN / 'python'), str(SIMULATOR), '--port', '0', '--url-file', str(url_file),
+                '--token', self.token]
+        if isinstance(self.seed, dict):
+            seed_file = self._work / 'seed.json'
+            seed_file.write_text(json.dumps(self.seed), encoding='utf-8')
+            argv += ['--seed', str(seed_file)]
+        elif self.seed is not None:
+            argv += ['--seed', str(self.seed)]
+        if self.data_dir is not None:
+            Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+            argv += ['--data-dir', str(self.data_dir)]
+        argv += list(self.extra_args)
+        self._log = open(self._work / 'simulator.log', 'wb')  # pylint: disable=consider-using-with
+        self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                        stdin=subprocess.DEVNULL, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while not (url_file.exists() and url_file.read_text(encoding='utf-8').strip()):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = (self._work / 'simulator.log').read_text(encoding='utf-8', errors='replace')
+                self.__exit__(None, None, None)
+                raise BenchError(f'the simulator did not start:\n{_tail(log)}')
+            time.sleep(0.05)
+        self.api_url = url_file.read_text(encoding='utf-8').strip()
+        # SimControl accepts the API base URL or the root; it talks to <root>/_sim.
+        self.control = SimControl(self.api_url)
+        return self
+
+    def __exit__(self, *exc):
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
+        return False
+
+    def requests(self, api_only=True):
+        """The request log; api_only leaves out the /_download requests."""
+        entries = self.control.requests()
+        if api_only:
+            entries = [e for e in entries if not e['path'].startswith('/_download')]
+        return entries
+
+    def clear_requests(self):
+        return self.control.clear_requests()
+
+    def reset(self, seed=None):
+        """Back to `seed` (a dict or a path), or to the startup seed."""
+        if seed is not None and not isinstance(seed, dict):
+            seed = json.loads(Path(seed).read_text(encoding='utf-8'))
+        return self.control.reset(seed)
+
+
+class Workspace:
+    """A temporary folder where this checkout is the collection composeio.dbaas (as hacking/with-collection.sh)."""
+
+    def __init__(self):
+        self.path = None
+
+    def __enter__(self):
+        self.path = Path(tempfile.mkdtemp(prefix='composeio-bench-ws-'))
+        (self.path / 'ansible_collections' / 'composeio').mkdir(parents=True)
+        (self.path / 'ansible_collections' / 'composeio' / 'dbaas').symlink_to(ROOT)
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
+    def env(self, sim=None, **extra):
+        env = dict(os.environ)
+        env.pop('COMPOSE_API_TOKEN', None)
+        env.update({
+            'PATH': f'{VENV_BIN}{os.pathsep}{env.get("PATH", "")}',
+            'ANSIBLE_COLLECTIONS_PATH': str(self.path),
+            'ANSIBLE_HOME': str(ROOT / '.ansible'),
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_LOCALHOST_WARNING': 'false',
+            'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
+        })
+        if sim is not None:
+            env['COMPOSE_API_URL'] = sim.api_url
+            env['COMPOSEAPITOKEN'] = sim.token
+        env.update({key: str(value) for key, value in extra.items()})
+        return env
+
+    def playbook(self, name, text):
+        path = self.path / name
+        path.write_text(text, encoding='utf-8')
+        return path
+
+    def run(self, argv, env, check=True):
+        """Run a command in the workspace: (seconds, CompletedProcess); raises BenchError when it fails.
+
+        The CompletedProcess also gets .cpu_seconds: the user + system CPU time of the command and every
+        descendant it waited for, which a busy machine disturbs far less than the wall time.
+        """
+        argv = [str(arg) for arg in argv]
+        before = _children_cpu()
+        start = time.perf_counter()
+        proc = subprocess.run(argv, env=env, cwd=self.path, capture_output=True, text=True, check=False,
+                              stdin=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        proc.cpu_seconds = _children_cpu() - before
+        if check and proc.returncode != 0:
+            raise BenchError(f'{" ".join(argv)} exited {proc.returncode}\n--- stdout\n{_tail(proc.stdout)}'
+                             f'\n--- stderr\n{_tail(proc.stderr)}')
+        return seconds, proc
+
+
+def alternate(variants, runs, warmup=0):
+    """Run [(name, fn), ...] in A B A B order: `warmup` discarded rounds, then `runs` measured ones.
+
+    fn() returns a dict with at least 'seconds'. Returns {name: [dict, ...]} in run order.
+    """
+    results = {variant[0]: [] for variant in variants}
+    for round_no in range(warmup + runs):
+        for name, func in variants:
+            result = func()
+            measured = round_no >= warmup
+            sys.stderr.write(f'  {"run" if measured else "warm-up"} {round_no - warmup + 1 if measured else round_no + 1}'
+                             f' {name}: {result["seconds"]:.3f} s\n')
+            if measured:
+                results[name].append(result)
+    return results
+
+
+def median(values):
+    values = list(values)
+    return statistics.median(values) if values else None
+
+
+def ratios(runs_a, runs_b, key='seconds'):
+    """How A compares with B over alternated runs: the ratio of the medians (what targets use), the median of
+    the per-round ratios (each pair ran back to back, so under load drift it is the steadier one), and the ratio
+    of the fastest runs (the least disturbed by other work on the machine)."""
+    a = [r[key] for r in runs_a]
+    b = [r[key] for r in runs_b]
+    return {'of_medians': median(a) / median(b),
+            'paired_median': median(x / y for x, y in zip(a, b)),
+            'of_minimums': min(a) / min(b)}
+
+
+def _cell(value):
+    if value is None:
+        return '-'
+    if isinstance(value, bool):
+        return 'yes' if value else 'NO'
+    if isinstance(value, float):
+        return f'{value:.3f}' if abs(value) < 100 else f'{value:.1f}'
+    return str(value)
+
+
+def table(title, columns, rows):
+    """Print an aligned text table; rows are sequences of cells (floats, ints, bools, strings, None)."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(str(c))] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    print(f'\n{title}')
+    print('  '.join(str(c).ljust(w) for c, w in zip(columns, widths)).rstrip())
+    print('  '.join('-' * w for w in widths))
+    for row in cells:
+        print('  '.join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+    sys.stdout.flush()
+
+
+def _cpu_model():
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as stream:
+            for line in stream:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_mib():
+    try:
+        with open('/proc/meminfo', encoding='utf-8') as stream:
+            for line in stream:
+                if line.startswith('MemTotal:'):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return None
+
+
+def _ansible_version():
+    try:
+        out = subprocess.run([str(VENV_BIN / 'python'), '-c', 'from ansible.release import __version__; print(__version__)'],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out
+
+
+def machine():
+    """Facts about where the figures come from."""
+    return {
+        'cpu': _cpu_model(),
+        'cores': os.cpu_count(),
+        'memory_mib': _memory_mib(),
+        'python': platform.python_version(),
+        'ansible_core': _ansible_version(),
+        'platform': platform.platform(),
+        'load_at_start': [round(x, 2) for x in LOAD_AT_START],
+        'load_now': [round(x, 2) for x in os.getloadavg()],
+        'date_utc': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+    }
+
+
+_OPS = {'<=': lambda v, l: v <= l, '<': lambda v, l: v < l, '>=': lambda v, l: v >= l}
+
+
+def target(label, value, op, limit):
+    """A target and whether the value meets it: {'label', 'value', 'op', 'limit', 'met'}."""
+    if op not in _OPS:
+        raise ValueError(f'unknown operator {op!r}')
+    return {'label': label, 'value': value, 'op': op, 'limit': limit,
+            'met': None if value is None else bool(_OPS[op](value, limit))}
+
+
+def report(name, payload):
+    """Write bench/results/<name>.json with the machine and the command line; returns the path.
+
+    After a --smoke command line was parsed (common_args), it goes to bench/results/smoke/<name>.json.
+    """
+    folder = SMOKE_RESULTS if _STATE['smoke'] else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f'{name}.json'
+    document = {'benchmark': name, 'command': [sys.executable] + sys.argv, 'machine': machine()}
+    document.update(payload)
+    temp = path.with_suffix('.json.tmp')
+    temp.write_text(json.dumps(document, indent=2, sort_keys=False) + '\n', encoding='utf-8')
+    os.replace(temp, path)
+    print(f'\nwrote {path.relative_to(ROOT)}')
+    return path
+
+
+_STATE = {'smoke': False}
+
+
+class BenchParser(argparse.ArgumentParser):
+    """An ArgumentParser that remembers the argv it was made for and fills --runs from --smoke."""
+
+    def __init__(self, argv=None, **kwargs):
+        super().__init__(**kwargs)
+        self._argv = argv
+
+    def parse_args(self, args=None, namespace=None):  # pylint: disable=arguments-differ
+        parsed = super().parse_args(self._argv if args is None else args, namespace)
+        if parsed.runs is None:
+            parsed.runs = 1 if parsed.smoke else 5
+        _STATE['smoke'] = parsed.smoke
+        return parsed
+
+
+def common_args(argv=None, description=None):
+    """A parser with --smoke and --runs (default 5, with --smoke 1) for a benchmark to extend.
+
+    parser = common_args(argv); parser.add_argument(...); args = parser.parse_args()
+    """
+    parser = BenchParser(argv, description=description)
+    parser.add_argument('--smoke', action='store_true', help='a short run that only checks the benchmark works')
+    parser.add_argument('--runs', type=int, default=None, help='measured rounds per variant (default 5; with --smoke 1)')
+    return parser

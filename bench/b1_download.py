@@ -1,0 +1,245 @@
+"""B1 download: one backup through composeio.dbaas.compose_backup against curl, curl + sha256sum and get_url.
+
+Every variant downloads the same backup from the same simulator to a fresh file, in A B A B order:
+  curl            curl -sS --fail -o FILE LINK                  (the pre-signed link, fetched once beforehand)
+  curl+sha256sum  the same, then sha256sum FILE
+  get_url         ansible-playbook, one ansible.builtin.get_url task with checksum: sha256:<known>
+  compose_backup  ansible-playbook, one composeio.dbaas.compose_backup task (backup_id, dest FILE)
+  empty playbook  ansible-playbook with a play and no task: the start-up cost, shown as a reference only
+The ansible variants run their module under bench/_peak_rss.py (ansible_python_interpreter), which records the
+module process's peak RSS and wall time. Targets (issue 8): for sizes of 1 GiB and more, compose_backup's
+playbook time <= 1.15x curl and < 0.75x get_url; at every size its peak RSS <= 64 MiB, and flat: the largest
+size's peak within 8 MiB of the smallest size's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import _harness as h
+
+DATA_DIR = h.ROOT / '.ansible' / 'bench-data'
+DEPLOYMENT = 'bench-download'
+MIB = 1 << 20
+RSS_LIMIT_MIB = 64
+FLAT_MIB = 8
+TIME_TARGET_FROM = 1 << 30
+
+
+def parse_size(text):
+    match = re.fullmatch(r'(\d+)\s*([KMG]?)i?B?', text.strip(), re.IGNORECASE)
+    if not match:
+        raise ValueError(f'bad size {text!r}: use e.g. 64M, 1G')
+    return int(match.group(1)) << {'': 0, 'K': 10, 'M': 20, 'G': 30}[match.group(2).upper()]
+
+
+def size_label(size):
+    return f'{size >> 30} GiB' if size >= 1 << 30 and not size % (1 << 30) else f'{size / MIB:g} MiB'
+
+
+def _seed(size):
+    return {'config': {'link_ttl': 10 ** 8},
+            'deployments': [{'name': DEPLOYMENT, 'type': 'postgresql', 'backup_size': size, 'on_demand': False,
+                             'history': {'daily': 1, 'weekly': 0, 'monthly': 0}}]}
+
+
+def _download_link(sim, dep_id, backup_id):
+    request = urllib.request.Request(f'{sim.api_url}/deployments/{dep_id}/backups/{backup_id}',
+                                     headers={'Authorization': f'Bearer {sim.token}'})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=60) as response:
+        return json.load(response)['download_link']
+
+
+PLAY = '''- name: B1 {name}
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: {interpreter}
+  tasks:{tasks}'''
+
+GET_URL = '''
+    - name: Download with get_url
+      ansible.builtin.get_url:
+        url: "{{{{ link }}}}"
+        dest: "{{{{ dest }}}}"
+        checksum: "sha256:{{{{ sha256 }}}}"
+        use_proxy: false
+'''
+
+COMPOSE_BACKUP = '''
+    - name: Download with compose_backup
+      composeio.dbaas.compose_backup:
+        deployment_id: "{{{{ deployment_id }}}}"
+        backup_id: "{{{{ backup_id }}}}"
+        dest: "{{{{ dest }}}}"
+'''
+
+
+class Bench:
+    """The variants of one size, sharing one simulator and one workspace."""
+
+    def __init__(self, sim, ws, dep_id, backup_id):
+        self.sim, self.ws = sim, ws
+        self.dep_id, self.backup_id = dep_id, backup_id
+        self.dest_root = ws.path / 'dest'
+        self.dest_root.mkdir()
+        self.rss_file = ws.path / 'rss.jsonl'
+        interpreter = h.ROOT / 'bench' / '_peak_rss.py'
+        self.books = {
+            'get_url': ws.playbook('get_url.yml', PLAY.format(name='get_url', interpreter=interpreter,
+                                                              tasks=GET_URL.format())),
+            'compose_backup': ws.playbook('compose_backup.yml', PLAY.format(
+                name='compose_backup', interpreter=interpreter, tasks=COMPOSE_BACKUP.format())),
+            'empty playbook': ws.playbook('empty.yml', PLAY.format(name='empty', interpreter=interpreter,
+                                                                   tasks=' []\n')),
+        }
+        self.env = ws.env(sim, PEAK_RSS_FILE=self.rss_file, PEAK_RSS_PYTHON=h.VENV_BIN / 'python')
+        self.link = self.sha256 = self.size = None
+
+    def prepare(self, size):
+        self.sim.control.patch_deployment(self.dep_id, backup_size=size)
+        archive = self.sim.control.backup_file(self.backup_id)  # built once, then cached in DATA_DIR
+        self.sha256, self.size = archive['sha256'], archive['size']
+        self.link = _download_link(self.sim, self.dep_id, self.backup_id)
+        return archive
+
+    def _fresh(self):
+        return Path(tempfile.mkdtemp(dir=self.dest_root)) / 'backup.tar.gz'
+
+    def _done(self, dest, seconds, cpu, extra=None):
+        got = dest.stat().st_size
+        shutil.rmtree(dest.parent)
+        # Outside the timing: no variant's dirty pages are left for the next one to pay for.
+        os.sync()
+        if got != self.size:
+            raise h.BenchError(f'{dest}: {got} bytes, expected {self.size}')
+        result = {'seconds': seconds, 'cpu_seconds': cpu}
+        result.update(extra or {})
+        return result
+
+    def curl(self, then_sha256=False):
+        dest = self._fresh()
+        seconds, proc = self.ws.run(['curl', '-sS', '--fail', '--noproxy', '*', '-o', dest, self.link], self.env)
+        cpu = proc.cpu_seconds
+        if then_sha256:
+            more, proc = self.ws.run(['sha256sum', dest], self.env)
+            seconds += more
+            cpu += proc.cpu_seconds
+            if proc.stdout.split()[0] != self.sha256:
+                raise h.BenchError(f'sha256sum: {proc.stdout.strip()}, expected {self.sha256}')
+        return self._done(dest, seconds, cpu)
+
+    def playbook(self, name):
+        if name == 'empty playbook':
+            seconds, proc = self.ws.run(['ansible-playbook', self.books[name]], self.env)
+            return {'seconds': seconds, 'cpu_seconds': proc.cpu_seconds}
+        dest = self._fresh()
+        self.rss_file.unlink(missing_ok=True)
+        extra_vars = json.dumps({'link': self.link, 'sha256': self.sha256, 'dest': str(dest),
+                                 'deployment_id': self.dep_id, 'backup_id': self.backup_id})
+        seconds, proc = self.ws.run(['ansible-playbook', '-e', extra_vars, self.books[name]], self.env)
+        records = [json.loads(line) for line in self.rss_file.read_text(encoding='utf-8').splitlines()] \
+            if self.rss_file.exists() else []
+        if len(records) != 1:
+            raise h.BenchError(f'{name}: expected one module process record, got {records}')
+        return self._done(dest, seconds, proc.cpu_seconds, {'module_seconds': records[0]['seconds'],
+                                          'peak_rss_mib': records[0]['maxrss_kib'] / 1024})
+
+    def variants(self):
+        return [
+            ('curl', self.curl),
+            ('curl+sha256sum', lambda: self.curl(then_sha256=True)),
+            ('get_url', lambda: self.playbook('get_url')),
+            ('compose_backup', lambda: self.playbook('compose_backup')),
+            ('empty playbook', lambda: self.playbook('empty playbook')),
+        ]
+
+
+def _summary(size, archive, runs):
+    med = {name: h.median(r['seconds'] for r in results) for name, results in runs.items()}
+    cpu = {name: h.median(r['cpu_seconds'] for r in results) for name, results in runs.items()}
+    module = {name: h.median(r['module_seconds'] for r in runs[name]) for name in ('get_url', 'compose_backup')}
+    rss = {name: max(r['peak_rss_mib'] for r in runs[name]) for name in ('get_url', 'compose_backup')}
+    ratios = {
+        'compose_backup/curl': h.ratios(runs['compose_backup'], runs['curl']),
+        'compose_backup/get_url': h.ratios(runs['compose_backup'], runs['get_url']),
+        'compose_backup module process/curl': h.ratios([{'seconds': r['module_seconds']} for r in runs['compose_backup']],
+                                                       runs['curl']),
+        'compose_backup module process/get_url module process': h.ratios(
+            runs['compose_backup'], runs['get_url'], 'module_seconds'),
+    }
+    targets = []
+    if size >= TIME_TARGET_FROM:
+        targets += [h.target(f'{size_label(size)}: compose_backup playbook / curl', ratios['compose_backup/curl']['of_medians'],
+                             '<=', 1.15),
+                    h.target(f'{size_label(size)}: compose_backup playbook / get_url playbook',
+                             ratios['compose_backup/get_url']['of_medians'], '<', 0.75)]
+    targets.append(h.target(f'{size_label(size)}: compose_backup peak RSS (MiB)', rss['compose_backup'], '<=', RSS_LIMIT_MIB))
+    return {'size': size, 'label': size_label(size), 'archive_bytes': archive['size'], 'sha256': archive['sha256'],
+            'median_seconds': med, 'median_cpu_seconds': cpu, 'median_module_seconds': module, 'peak_rss_mib': rss,
+            'throughput_mib_s': {name: archive['size'] / MIB / s for name, s in med.items() if name != 'empty playbook'},
+            'ratios': ratios, 'targets': targets, 'runs': runs}
+
+
+def _print(summary):
+    med, module, runs = summary['median_seconds'], summary['median_module_seconds'], summary['runs']
+    rows = []
+    for name, seconds in med.items():
+        vs_curl = h.ratios(runs[name], runs['curl']) if name != 'empty playbook' else {}
+        rows.append([name, seconds, min(r['seconds'] for r in runs[name]), max(r['seconds'] for r in runs[name]),
+                     vs_curl.get('of_medians'), vs_curl.get('paired_median'), summary['throughput_mib_s'].get(name),
+                     summary['median_cpu_seconds'][name], module.get(name), summary['peak_rss_mib'].get(name)])
+    h.table(f"B1 download, {summary['label']} ({summary['archive_bytes']} bytes), medians of "
+            f"{len(runs['curl'])} A B A B runs",
+            ['variant', 'median s', 'min s', 'max s', 'x curl', 'x curl paired', 'MiB/s', 'CPU s',
+             'module process s', 'peak RSS MiB'], rows)
+    h.table(f"B1 {summary['label']}: compose_backup against", ['baseline', 'of medians', 'paired median', 'of minimums'],
+            [[name, r['of_medians'], r['paired_median'], r['of_minimums']] for name, r in summary['ratios'].items()])
+
+
+def main(argv=None):
+    parser = h.common_args(argv, description=__doc__.splitlines()[0])
+    parser.add_argument('--sizes', help='comma-separated sizes (default 64M,1G,4G; with --smoke 8M)')
+    parser.add_argument('--warmup', type=int, default=None, help='discarded rounds first (default 1; with --smoke 0)')
+    args = parser.parse_args()
+    sizes = [parse_size(s) for s in (args.sizes or ('8M' if args.smoke else '64M,1G,4G')).split(',')]
+    warmup = args.warmup if args.warmup is not None else 0 if args.smoke else 1
+    summaries = []
+    try:
+        with h.Simulator(seed=_seed(sizes[0]), data_dir=DATA_DIR) as sim, h.Workspace() as ws:
+            dep_id = sim.control.deployment_id(DEPLOYMENT)
+            backup_id = sim.control.state()['deployments'][0]['backups'][0]['id']
+            bench = Bench(sim, ws, dep_id, backup_id)
+            for size in sizes:
+                archive = bench.prepare(size)
+                sys.stderr.write(f'B1 {size_label(size)}: archive {archive["size"]} bytes, {warmup} warm-up + '
+                                 f'{args.runs} rounds\n')
+                summary = _summary(size, archive, h.alternate(bench.variants(), args.runs, warmup))
+                _print(summary)
+                summaries.append(summary)
+    except (h.BenchError, h.SimControlError, OSError) as exc:
+        sys.stderr.write(f'b1_download: {exc}\n')
+        return 1
+    targets = [t for s in summaries for t in s['targets']]
+    peaks = [s['peak_rss_mib']['compose_backup'] for s in summaries]
+    if len(summaries) > 1:
+        targets.append(h.target(f'compose_backup peak RSS flat: {summaries[-1]["label"]} minus '
+                                f'{summaries[0]["label"]} (MiB)', peaks[-1] - peaks[0], '<=', FLAT_MIB))
+    h.table('B1 targets', ['target', 'value', 'op', 'limit', 'met'],
+            [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
+    h.report('b1_download', {'runs': args.runs, 'warmup': warmup, 'smoke': args.smoke, 'sizes': summaries,
+                             'targets': targets})
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
