@@ -112,8 +112,14 @@ class BackupJob(Job):
             raise
 
     def _refuse_undownloadable(self, backups):
-        """Fail before starting a backup that could not be downloaded anyway."""
+        """Fail before starting a backup that could not be downloaded anyway.
+
+        Compose offers downloads by deployment type (compose-api.md section 8): for those types no list is needed.
+        Should a backup still come without a download link, the download fails with the same advice.
+        """
         if backups is None:
+            if self.deployment.get('type') in _backup.DOWNLOADABLE_TYPES:
+                return
             backups = self.client.list_backups(self.deployment['id'])
         if backups and not any(b.get('is_downloadable') for b in backups):
             raise ComposeError(_backup.not_downloadable_message(self.deployment, backups[0]))

@@ -300,10 +300,10 @@ def test_a_backup_that_completed_between_the_two_lists_is_reused(api, run_module
 
 
 def test_instant_recipe_with_wait_false_downloads_at_once(api, run_module, fake_time, tmp_path):
-    # The POST's answer says complete: no poll, one list to find the backup, one details GET for its link.
+    # The POST's answer says complete: no poll, one list to find the backup, one details GET for its link. A
+    # postgresql deployment's backups can be downloaded: no list before the POST.
     deployments(api)
     recipes(api)
-    backups(api, OLD_DEMAND, DAILY)
     post(api, json=recipe(status='complete'))
     backups(api, NEW_DEMAND, OLD_DEMAND, DAILY)
     details(api, NEW_DEMAND)
@@ -315,10 +315,18 @@ def test_instant_recipe_with_wait_false_downloads_at_once(api, run_module, fake_
     assert result['backup']['id'] == NEW_DEMAND['id'] and fake_time.sleeps == []
 
 
+def test_a_type_compose_does_not_download_is_refused_from_the_backup_list(api, run_module, fake_time, tmp_path):
+    # An unknown or download-less type: the backups say whether they can be downloaded, before any POST.
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': [dict(DEPLOYMENT, type='scylla')]}})
+    recipes(api)
+    backups(api, dict(DAILY, is_downloadable=False))
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path)})
+    assert result['failed'] is True and result['changed'] is False and '(type scylla) cannot be downloaded' in result['msg']
+
+
 def test_running_recipe_with_wait_false_returns_without_downloading(api, run_module, fake_time, tmp_path):
     deployments(api)
     recipes(api)
-    backups(api, OLD_DEMAND, DAILY)
     post(api)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
                                                 'dest': str(tmp_path)})
