@@ -141,15 +141,19 @@ class Simulator:
 
 
 class Workspace:
-    """A temporary folder where this checkout is the collection composeio.dbaas (as hacking/with-collection.sh)."""
+    """A temporary folder where this checkout is the collection composeio.dbaas (as hacking/with-collection.sh).
 
-    def __init__(self):
+    root: another checkout to use as the collection instead (e.g. one with a proposed patch applied).
+    """
+
+    def __init__(self, root=None):
+        self.root = Path(root).resolve() if root else ROOT
         self.path = None
 
     def __enter__(self):
         self.path = Path(tempfile.mkdtemp(prefix='composeio-bench-ws-'))
         (self.path / 'ansible_collections' / 'composeio').mkdir(parents=True)
-        (self.path / 'ansible_collections' / 'composeio' / 'dbaas').symlink_to(ROOT)
+        (self.path / 'ansible_collections' / 'composeio' / 'dbaas').symlink_to(self.root)
         return self
 
     def __exit__(self, *exc):

@@ -3,9 +3,12 @@
 Every variant downloads the same backup from the same simulator to a fresh file, in A B A B order:
   curl            curl -sS --fail -o FILE LINK                  (the pre-signed link, fetched once beforehand)
   curl+sha256sum  the same, then sha256sum FILE
+  curl+sync       the same, then sync --data FILE: durable on disk, as compose_backup's file is (it fsyncs)
   get_url         ansible-playbook, one ansible.builtin.get_url task with checksum: sha256:<known>
   compose_backup  ansible-playbook, one composeio.dbaas.compose_backup task (backup_id, dest FILE)
   empty playbook  ansible-playbook with a play and no task: the start-up cost, shown as a reference only
+  candidate       with --candidate DIR: compose_backup from another checkout (a proposed patch applied), so a
+                  fix is measured against the current code in the same A B A B run
 The ansible variants run their module under bench/_peak_rss.py (ansible_python_interpreter), which records the
 module process's peak RSS and wall time. Targets (issue 8): for sizes of 1 GiB and more, compose_backup's
 playbook time <= 1.15x curl and < 0.75x get_url; at every size its peak RSS <= 64 MiB, and flat: the largest
@@ -25,12 +28,13 @@ from pathlib import Path
 
 import _harness as h
 
-DATA_DIR = h.ROOT / '.ansible' / 'bench-data'
+DATA_DIR = Path(os.environ.get('BENCH_DATA_DIR') or h.ROOT / '.ansible' / 'bench-data')
 DEPLOYMENT = 'bench-download'
 MIB = 1 << 20
 RSS_LIMIT_MIB = 64
 FLAT_MIB = 8
 TIME_TARGET_FROM = 1 << 30
+BUILD_TIMEOUT = 1800
 
 
 def parse_size(text):
@@ -87,7 +91,7 @@ COMPOSE_BACKUP = '''
 class Bench:
     """The variants of one size, sharing one simulator and one workspace."""
 
-    def __init__(self, sim, ws, dep_id, backup_id):
+    def __init__(self, sim, ws, dep_id, backup_id, candidate_ws=None):
         self.sim, self.ws = sim, ws
         self.dep_id, self.backup_id = dep_id, backup_id
         self.dest_root = ws.path / 'dest'
@@ -103,11 +107,14 @@ class Bench:
                                                                    tasks=' []\n')),
         }
         self.env = ws.env(sim, PEAK_RSS_FILE=self.rss_file, PEAK_RSS_PYTHON=h.VENV_BIN / 'python')
+        self.candidate_env = candidate_ws.env(sim, PEAK_RSS_FILE=self.rss_file, PEAK_RSS_PYTHON=h.VENV_BIN / 'python') \
+            if candidate_ws else None
         self.link = self.sha256 = self.size = None
 
     def prepare(self, size):
         self.sim.control.patch_deployment(self.dep_id, backup_size=size)
-        archive = self.sim.control.backup_file(self.backup_id)  # built once, then cached in DATA_DIR
+        # Built once (a 4 GiB archive can take minutes on a busy machine), then cached in DATA_DIR.
+        archive = h.SimControl(self.sim.api_url, timeout=BUILD_TIMEOUT).backup_file(self.backup_id)
         self.sha256, self.size = archive['sha256'], archive['size']
         self.link = _download_link(self.sim, self.dep_id, self.backup_id)
         return archive
@@ -126,19 +133,19 @@ class Bench:
         result.update(extra or {})
         return result
 
-    def curl(self, then_sha256=False):
+    def curl(self, then=None):
         dest = self._fresh()
         seconds, proc = self.ws.run(['curl', '-sS', '--fail', '--noproxy', '*', '-o', dest, self.link], self.env)
         cpu = proc.cpu_seconds
-        if then_sha256:
-            more, proc = self.ws.run(['sha256sum', dest], self.env)
+        if then is not None:
+            more, proc = self.ws.run([then, dest] if then == 'sha256sum' else [then, '--data', dest], self.env)
             seconds += more
             cpu += proc.cpu_seconds
-            if proc.stdout.split()[0] != self.sha256:
+            if then == 'sha256sum' and proc.stdout.split()[0] != self.sha256:
                 raise h.BenchError(f'sha256sum: {proc.stdout.strip()}, expected {self.sha256}')
         return self._done(dest, seconds, cpu)
 
-    def playbook(self, name):
+    def playbook(self, name, env=None):
         if name == 'empty playbook':
             seconds, proc = self.ws.run(['ansible-playbook', self.books[name]], self.env)
             return {'seconds': seconds, 'cpu_seconds': proc.cpu_seconds}
@@ -146,7 +153,7 @@ class Bench:
         self.rss_file.unlink(missing_ok=True)
         extra_vars = json.dumps({'link': self.link, 'sha256': self.sha256, 'dest': str(dest),
                                  'deployment_id': self.dep_id, 'backup_id': self.backup_id})
-        seconds, proc = self.ws.run(['ansible-playbook', '-e', extra_vars, self.books[name]], self.env)
+        seconds, proc = self.ws.run(['ansible-playbook', '-e', extra_vars, self.books[name]], env or self.env)
         records = [json.loads(line) for line in self.rss_file.read_text(encoding='utf-8').splitlines()] \
             if self.rss_file.exists() else []
         if len(records) != 1:
@@ -155,11 +162,14 @@ class Bench:
                                           'peak_rss_mib': records[0]['maxrss_kib'] / 1024})
 
     def variants(self):
+        candidate = [('candidate', lambda: self.playbook('compose_backup', self.candidate_env))] if self.candidate_env else []
         return [
             ('curl', self.curl),
-            ('curl+sha256sum', lambda: self.curl(then_sha256=True)),
+            ('curl+sha256sum', lambda: self.curl('sha256sum')),
+            ('curl+sync', lambda: self.curl('sync')),
             ('get_url', lambda: self.playbook('get_url')),
             ('compose_backup', lambda: self.playbook('compose_backup')),
+        ] + candidate + [
             ('empty playbook', lambda: self.playbook('empty playbook')),
         ]
 
@@ -167,16 +177,24 @@ class Bench:
 def _summary(size, archive, runs):
     med = {name: h.median(r['seconds'] for r in results) for name, results in runs.items()}
     cpu = {name: h.median(r['cpu_seconds'] for r in results) for name, results in runs.items()}
-    module = {name: h.median(r['module_seconds'] for r in runs[name]) for name in ('get_url', 'compose_backup')}
-    rss = {name: max(r['peak_rss_mib'] for r in runs[name]) for name in ('get_url', 'compose_backup')}
+    modules = [name for name, results in runs.items() if 'module_seconds' in results[0]]
+    module = {name: h.median(r['module_seconds'] for r in runs[name]) for name in modules}
+    rss = {name: max(r['peak_rss_mib'] for r in runs[name]) for name in modules}
     ratios = {
         'compose_backup/curl': h.ratios(runs['compose_backup'], runs['curl']),
         'compose_backup/get_url': h.ratios(runs['compose_backup'], runs['get_url']),
+        'compose_backup/curl+sync': h.ratios(runs['compose_backup'], runs['curl+sync']),
         'compose_backup module process/curl': h.ratios([{'seconds': r['module_seconds']} for r in runs['compose_backup']],
                                                        runs['curl']),
         'compose_backup module process/get_url module process': h.ratios(
             runs['compose_backup'], runs['get_url'], 'module_seconds'),
     }
+    if 'candidate' in runs:
+        ratios.update({'candidate/compose_backup': h.ratios(runs['candidate'], runs['compose_backup']),
+                       'candidate/curl': h.ratios(runs['candidate'], runs['curl']),
+                       'candidate/get_url': h.ratios(runs['candidate'], runs['get_url']),
+                       'candidate module process/compose_backup module process': h.ratios(
+                           runs['candidate'], runs['compose_backup'], 'module_seconds')})
     targets = []
     if size >= TIME_TARGET_FROM:
         targets += [h.target(f'{size_label(size)}: compose_backup playbook / curl', ratios['compose_backup/curl']['of_medians'],
@@ -202,7 +220,7 @@ def _print(summary):
             f"{len(runs['curl'])} A B A B runs",
             ['variant', 'median s', 'min s', 'max s', 'x curl', 'x curl paired', 'MiB/s', 'CPU s',
              'module process s', 'peak RSS MiB'], rows)
-    h.table(f"B1 {summary['label']}: compose_backup against", ['baseline', 'of medians', 'paired median', 'of minimums'],
+    h.table(f"B1 {summary['label']}: ratios", ['ratio', 'of medians', 'paired median', 'of minimums'],
             [[name, r['of_medians'], r['paired_median'], r['of_minimums']] for name, r in summary['ratios'].items()])
 
 
@@ -210,15 +228,18 @@ def main(argv=None):
     parser = h.common_args(argv, description=__doc__.splitlines()[0])
     parser.add_argument('--sizes', help='comma-separated sizes (default 64M,1G,4G; with --smoke 8M)')
     parser.add_argument('--warmup', type=int, default=None, help='discarded rounds first (default 1; with --smoke 0)')
+    parser.add_argument('--candidate', metavar='DIR', help='also time compose_backup from this checkout (e.g. with a '
+                        'patch from bench/proposals/ applied), alternating with the current one')
     args = parser.parse_args()
     sizes = [parse_size(s) for s in (args.sizes or ('8M' if args.smoke else '64M,1G,4G')).split(',')]
     warmup = args.warmup if args.warmup is not None else 0 if args.smoke else 1
     summaries = []
     try:
-        with h.Simulator(seed=_seed(sizes[0]), data_dir=DATA_DIR) as sim, h.Workspace() as ws:
+        with h.Simulator(seed=_seed(sizes[0]), data_dir=DATA_DIR) as sim, h.Workspace() as ws, \
+                h.Workspace(args.candidate or None) as candidate_ws:
             dep_id = sim.control.deployment_id(DEPLOYMENT)
             backup_id = sim.control.state()['deployments'][0]['backups'][0]['id']
-            bench = Bench(sim, ws, dep_id, backup_id)
+            bench = Bench(sim, ws, dep_id, backup_id, candidate_ws if args.candidate else None)
             for size in sizes:
                 archive = bench.prepare(size)
                 sys.stderr.write(f'B1 {size_label(size)}: archive {archive["size"]} bytes, {warmup} warm-up + '
@@ -236,8 +257,10 @@ def main(argv=None):
                                 f'{summaries[0]["label"]} (MiB)', peaks[-1] - peaks[0], '<=', FLAT_MIB))
     h.table('B1 targets', ['target', 'value', 'op', 'limit', 'met'],
             [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
-    h.report('b1_download', {'runs': args.runs, 'warmup': warmup, 'smoke': args.smoke, 'sizes': summaries,
-                             'targets': targets})
+    # A run with a candidate is a comparison for a proposal: it must not replace the benchmark's own figures.
+    h.report('b1_download_candidate' if args.candidate else 'b1_download', {
+        'candidate': str(Path(args.candidate).resolve()) if args.candidate else None, 'runs': args.runs,
+        'warmup': warmup, 'smoke': args.smoke, 'sizes': summaries, 'targets': targets})
     return 0
 
 
