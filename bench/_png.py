@@ -64,11 +64,16 @@ _FONT = {
     '>': ['01000', '00100', '00010', '00001', '00010', '00100', '01000'],
     '_': ['00000', '00000', '00000', '00000', '00000', '00000', '11111'],
     '?': ['01110', '10001', '00001', '00010', '00100', '00000', '00100'],
+    "'": ['00100', '00100', '01000', '00000', '00000', '00000', '00000'],
+    '*': ['00000', '10101', '01110', '11111', '01110', '10101', '00000'],
+    '#': ['01010', '01010', '11111', '01010', '11111', '01010', '01010'],
 }
 # Distinct colours for the series, then grey for marks.
 PALETTE = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207)]
 GREY = (150, 150, 150)
 BLACK = (0, 0, 0)
+# Reference lines (targets, bounds): dashed, each its own grey and dash length.
+MARKS = [(GREY, 6), ((60, 60, 60), 3), ((190, 150, 90), 9)]
 
 
 class Canvas:
@@ -150,7 +155,7 @@ def _label(value):
     return f'{value:g}'
 
 
-def line_chart(path, title, x_label, y_label, series, log_x=False, log_y=False, marks=(), width=900, height=560,
+def line_chart(path, title, x_label, y_label, series, log_x=False, log_y=False, marks=(), width=960, height=560,
                y_min=None):
     """Write a PNG line chart. series: [(name, [(x, y), ...])]; marks: [(name, [(x, y), ...])] drawn dashed grey."""
     points = [p for entry in list(series) + list(marks) for p in entry[1] if p[1] is not None]
@@ -214,11 +219,12 @@ def line_chart(path, title, x_label, y_label, series, log_x=False, log_y=False, 
         canvas.line(left + 20, legend_y + 7, left + 50, legend_y + 7, colour, width=3)
         canvas.text(left + 60, legend_y, name)
         legend_y += 22
-    for name, pts in marks:
+    for index, (name, pts) in enumerate(marks):
         pts = sorted(p for p in pts if p[1] is not None)
+        colour, dash = MARKS[index % len(MARKS)]
         for (ax, ay), (bx, by) in zip(pts, pts[1:]):
-            canvas.line(px(ax), py(ay), px(bx), py(by), GREY, width=2, dash=6)
-        canvas.line(left + 20, legend_y + 7, left + 50, legend_y + 7, GREY, width=2, dash=6)
+            canvas.line(px(ax), py(ay), px(bx), py(by), colour, width=2, dash=dash)
+        canvas.line(left + 20, legend_y + 7, left + 50, legend_y + 7, colour, width=2, dash=dash)
         canvas.text(left + 60, legend_y, name)
         legend_y += 22
     with open(path, 'wb') as stream:
