@@ -158,8 +158,8 @@ class Bench:
             if self.rss_file.exists() else []
         if len(records) != 1:
             raise h.BenchError(f'{name}: expected one module process record, got {records}')
-        return self._done(dest, seconds, proc.cpu_seconds, {'module_seconds': records[0]['seconds'],
-                                          'peak_rss_mib': records[0]['maxrss_kib'] / 1024})
+        return self._done(dest, seconds, proc.cpu_seconds,
+                          {'module_seconds': records[0]['seconds'], 'peak_rss_mib': records[0]['maxrss_kib'] / 1024})
 
     def variants(self):
         candidate = [('candidate', lambda: self.playbook('compose_backup', self.candidate_env))] if self.candidate_env else []

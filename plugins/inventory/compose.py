@@ -10,12 +10,12 @@ name: compose
 short_description: Compose deployments as inventory hosts
 version_added: 0.1.0
 author:
-  - composeio.dbaas contributors
+  - composeio.dbaas maintainers (@composeio)
 description:
   - Makes one inventory host per Compose deployment visible to the API token, named after the deployment.
   - The host variables say which deployment it is (id, name, type, version, created_at, notes); they never hold
     connection strings.
-  - The hosts are not machines to connect to. Playbooks such as P(composeio.dbaas.backup#playbook) run their API
+  - The hosts are not machines to connect to. Playbooks such as C(composeio.dbaas.backup) run their API
     work on the controller (C(delegate_to=localhost)) and use these variables to pick the deployment, so Ansible's
     forks work on several deployments at once.
   - Each host is in the group C(type_<type>), for example C(type_postgresql). O(keyed_groups), O(groups) and

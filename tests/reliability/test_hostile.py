@@ -12,7 +12,6 @@ import ipaddress
 import json
 import os
 import ssl
-import time
 
 import pytest
 
