@@ -22,7 +22,7 @@ installed="$ANSIBLE_COLLECTIONS_PATH/ansible_collections/composeio/dbaas"
 
 failed=0
 checked=0
-for dir in modules inventory lookup callback connection; do
+for dir in modules inventory lookup callback connection filter; do
   [ -d "$installed/plugins/$dir" ] || continue
   kind="${dir%s}"
   for file in "$installed/plugins/$dir"/*.py; do
