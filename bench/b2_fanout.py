@@ -26,6 +26,7 @@ import _png
 import _timing
 from _harness import (ROOT, BenchError, Simulator, Workspace, alternate, common_args, machine, median, ratios,
                       report, table, target)
+from _naive import TRIGGER_AND_WAIT
 
 TYPES = ['postgresql', 'redis', 'mongodb', 'rabbitmq', 'mysql', 'etcd']  # all downloadable (compose-api.md §8)
 BACKUP_SIZE = 1 << 20
@@ -57,26 +58,7 @@ NAIVE_PLAYBOOK = '''\
     - name: Back up the deployment
       delegate_to: localhost
       block:
-        - name: Start an on-demand backup
-          ansible.builtin.uri:
-            url: "{{ compose_api }}/deployments/{{ deployment_id }}/backups"
-            method: POST
-            headers:
-              Authorization: "Bearer {{ compose_token }}"
-              Content-Type: application/json
-            status_code: 202
-          register: backup_recipe
-
-        - name: Wait for the backup recipe to complete
-          ansible.builtin.uri:
-            url: "{{ compose_api }}/recipes/{{ backup_recipe.json.id }}"
-            headers:
-              Authorization: "Bearer {{ compose_token }}"
-          register: recipe
-          until: recipe.json.status == 'complete'
-          retries: __RETRIES__
-          delay: __DELAY__
-
+''' + TRIGGER_AND_WAIT + '''
         - name: List the deployment's backups
           ansible.builtin.uri:
             url: "{{ compose_api }}/deployments/{{ deployment_id }}/backups"

@@ -36,6 +36,7 @@ import types
 import _png
 from _harness import (ROOT, BenchError, Simulator, Workspace, alternate, common_args, machine, median, report,
                       table, target)
+from _naive import TRIGGER_AND_WAIT
 
 RESULTS = ROOT / 'bench' / 'results'
 NAIVE_DELAY = 10.0           # what Compose's own example (backupomat) and most users poll with
@@ -70,26 +71,7 @@ NAIVE_PLAYBOOK = '''\
     - name: Back up the deployment
       delegate_to: localhost
       block:
-        - name: Start an on-demand backup
-          ansible.builtin.uri:
-            url: "{{ compose_api }}/deployments/{{ deployment_id }}/backups"
-            method: POST
-            headers:
-              Authorization: "Bearer {{ compose_token }}"
-              Content-Type: application/json
-            status_code: 202
-          register: backup_recipe
-
-        - name: Wait for the backup recipe to complete
-          ansible.builtin.uri:
-            url: "{{ compose_api }}/recipes/{{ backup_recipe.json.id }}"
-            headers:
-              Authorization: "Bearer {{ compose_token }}"
-          register: recipe
-          until: recipe.json.status == 'complete'
-          retries: __RETRIES__
-          delay: __DELAY__
-'''
+''' + TRIGGER_AND_WAIT + ''''''
 
 
 def target_delay(duration):
