@@ -112,7 +112,7 @@ def validate_deployment(entry, where='deployment'):
     if not isinstance(entry, dict):
         raise SeedError(f'{where}: must be an object')
     known = {'name', 'type', 'id', 'version', 'backup_size', 'history', 'on_demand', 'downloadable', 'restorable',
-             'notes', 'customer_billing_code', 'datacenter', 'duplicate_name'}
+             'notes', 'customer_billing_code', 'datacenter', 'duplicate_name', 'backup_recipes'}
     unknown = sorted(set(entry) - known)
     if unknown:
         raise SeedError(f'{where}: unknown key(s) {", ".join(unknown)} (known: {", ".join(sorted(known))})')
@@ -138,6 +138,10 @@ def validate_deployment(entry, where='deployment'):
     duplicate_name = entry.get('duplicate_name', False)
     if not isinstance(duplicate_name, bool):
         raise SeedError(f'{where}.duplicate_name: must be true or false')
+    backup_recipes = entry.get('backup_recipes', [])
+    if not isinstance(backup_recipes, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in backup_recipes):
+        raise SeedError(f'{where}.backup_recipes: must be a list of durations in seconds, each more than 0')
     return {
         'name': name,
         'type': dep_type,
@@ -152,6 +156,7 @@ def validate_deployment(entry, where='deployment'):
         'customer_billing_code': _string(f'{where}.customer_billing_code', entry.get('customer_billing_code', '')),
         'datacenter': datacenter,
         'duplicate_name': duplicate_name,
+        'backup_recipes': [float(v) for v in backup_recipes],
     }
 
 

@@ -202,6 +202,15 @@ class State:
                 self._seed_backup(dep, kind, now - index * period - offset, index)
         if entry['on_demand']:
             self._seed_backup(dep, 'on_demand', now - 5 * 3600.0, 0)
+        # Earlier on-demand backup recipes, complete, one a day back from yesterday: how long they took is all
+        # they are for (the backups they made are not kept).
+        for index, seconds in enumerate(entry.get('backup_recipes', ())):
+            created = now - (index + 1) * DAY
+            recipe = Recipe(id=make_id('recipe', dep_id, 'backup', str(index)), deployment_id=dep_id, kind='backup',
+                            template='Recipes::Deployment::Backup', name='Backup', created=created,
+                            updated=created + seconds, ops_total=3, ops_done=3, status='complete',
+                            status_detail=DONE_DETAIL, effects_done=True)
+            self.recipes[recipe.id] = recipe
         return dep
 
     def _seed_backup(self, dep, kind, started, index):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 FIZZ = '5854017e89d50f424e000192'
@@ -126,3 +127,27 @@ def test_forced_recipe_states(sim):
     assert _poll(sim, recipe_id)['status_detail'] == 'forced failure'
     state = sim.control.state()
     assert next(r for r in state['recipes'] if r['id'] == recipe_id)['pinned'] is True
+
+
+def test_seeded_backup_recipes_are_listed_complete_with_their_durations(sim):
+    added = sim.control.add_deployment(name='nightly', type='postgresql', backup_recipes=[600, 650.5])
+    listed = sim.get(f'/deployments/{added["id"]}/recipes').json()['_embedded']['recipes']
+    backups = [r for r in listed if r['name'] == 'Backup']
+    assert [r['status'] for r in backups] == ['complete', 'complete']
+    assert all(r['template'] == 'Recipes::Deployment::Backup' and r['operations_complete'] == 3 for r in backups)
+    spans = sorted(_seconds(r['updated_at']) - _seconds(r['created_at']) for r in backups)
+    assert spans == [600.0, 650.5]
+
+
+def test_seeded_backup_recipes_must_be_positive_durations(sim):
+    for bad in ([0], ['600'], 600, [True]):
+        try:
+            sim.control.add_deployment(name='nightly', type='postgresql', backup_recipes=bad)
+        except Exception as exc:  # pylint: disable=broad-except
+            assert 'backup_recipes' in str(exc)
+        else:
+            raise AssertionError(f'backup_recipes={bad!r} was accepted')
+
+
+def _seconds(stamp):
+    return datetime.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%S.%fZ').timestamp()
