@@ -29,11 +29,18 @@ options:
         has been running, at least O(poll_interval) and at most O(poll_max_interval), so completion is seen within
         the larger of O(poll_interval) and a tenth of the recipe's duration. C(Retry-After) from the API is
         honoured.
+      - For a backup, when the deployment's recent backups (its last five complete backup recipes) say how long
+        one takes, the looks before 80 % of the shortest of those durations are O(poll_max_interval) apart: a
+        10-minute backup whose earlier runs took as long costs about 11 looks instead of about 46. A backup that
+        completes earlier than that is seen within O(poll_max_interval). With O(recipe_id), a recipe not complete
+        at the first look costs one more request, which lists the deployment's recipes.
     type: float
     default: 2
   poll_max_interval:
     description:
       - Longest delay between two looks at the recipe.
+      - The default of 60 seconds keeps completion seen within a tenth of the duration for recipes up to 10 minutes
+        and at most a minute late for longer ones.
     type: float
-    default: 30
+    default: 60
 '''

@@ -255,8 +255,8 @@ class ComposeClient:
         data = self.get('deployments', deployment_id, 'recipes')
         return embedded(data, 'recipes', 'GET', '/deployments/%s/recipes' % deployment_id)
 
-    def wait_recipe(self, recipe_id, timeout, poll_start=2.0, poll_cap=30.0, share=0.1, on_poll=None, first=None,
-                    age=0.0):
+    def wait_recipe(self, recipe_id, timeout, poll_start=2.0, poll_cap=60.0, share=0.1, on_poll=None, first=None,
+                    age=0.0, expect=None, lead=0.8):
         """Poll a recipe until complete, within one overall deadline.
 
         Each sleep is a share of the time the recipe has been running (age: how long it ran before this call),
@@ -265,12 +265,18 @@ class ComposeClient:
         the logarithm of the duration. first is the recipe as the caller already has it (the POST's answer, say):
         it counts as the first look, so an instant recipe costs no request here. Raises ComposeRecipeFailed when
         it ends failed and ComposeWaitTimeout at the deadline.
+
+        expect, when given, returns how long such a recipe is expected to run (or None); it is asked once, before
+        the first sleep. Until lead times that duration the delays may be longer than a share of the age (never
+        more than poll_cap): a long backup whose earlier runs took about as long costs a dozen looks instead of
+        fifty, and one that completes before lead times the expected duration is still seen within poll_cap.
         """
         start = self.clock()
         deadline = start + timeout
         began = start - max(0.0, age)
         polls = 0
         recipe = first
+        expected = None
         while True:
             if recipe is None:
                 recipe = self.get_recipe(recipe_id, deadline=deadline)
@@ -283,10 +289,16 @@ class ComposeClient:
                 return recipe
             if status == 'failed':
                 raise ComposeRecipeFailed(recipe)
+            if expect is not None:
+                expected, expect = expect(), None
             now = self.clock()
             if deadline - now <= 0:
                 raise ComposeWaitTimeout(recipe, timeout)
-            delay = min(poll_cap, max(poll_start, share * (now - began)))
+            running = now - began
+            delay = share * running
+            if expected and running < lead * expected:
+                delay = max(delay, lead * expected - running)
+            delay = min(poll_cap, max(poll_start, delay))
             self.sleep(min(delay, deadline - now))
             recipe = None
 

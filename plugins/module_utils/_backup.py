@@ -41,6 +41,21 @@ def is_backup_recipe(recipe):
     return 'backup' in text.lower() and 'restore' not in text.lower()
 
 
+def expected_duration(recipes, recipe_id, count=5):
+    """How long the deployment's recent backups took, in seconds: the shortest of its last `count` complete backup
+    recipes other than recipe_id (updated_at minus created_at), or None when there is none to go by. The shortest,
+    so that a backup faster than usual is seen late less often."""
+    done = []
+    for recipe in recipes or ():
+        if recipe.get('id') == recipe_id or recipe.get('status') != 'complete' or not is_backup_recipe(recipe):
+            continue
+        created, updated = parse_time(recipe.get('created_at')), parse_time(recipe.get('updated_at'))
+        if created is not None and updated is not None and updated > created:
+            done.append((created, (updated - created).total_seconds()))
+    done.sort(reverse=True)
+    return min(seconds for _created, seconds in done[:count]) if done else None
+
+
 def newest(items):
     return max(items, key=lambda item: parse_time(item.get('created_at')) or datetime.datetime.min.replace(
         tzinfo=datetime.timezone.utc)) if items else None

@@ -154,12 +154,14 @@ class BackupJob(Job):
                 recipe = _backup.trigger(self.client, dep_id, set(r.get('id') for r in recipes))
                 ledger.record(recipe.get('id'))
                 self.result['changed'] = True
-        return self._follow(recipe)
+        return self._follow(recipe, recipes)
 
-    def _follow(self, recipe):
+    def _follow(self, recipe, recipes=None):
         """Wait for a backup recipe and find the backup it produced.
 
         None in check mode, and with wait=false unless the recipe is already complete and dest wants the backup.
+        recipes: the deployment's recipes as listed before, whose earlier backups say how long this one may take;
+        without them they are listed once the recipe has run long enough for that to matter.
         """
         p = self.params
         self.result['recipe'] = recipe_summary(recipe)
@@ -167,7 +169,8 @@ class BackupJob(Job):
             return None
         try:
             recipe = wait_for(self.client, p, recipe['id'], first=recipe,
-                              on_poll=lambda current: self.result.update(recipe=recipe_summary(current)))
+                              on_poll=lambda current: self.result.update(recipe=recipe_summary(current)),
+                              expect=lambda: self._expected_duration(recipe['id'], recipes))
         except (ComposeRecipeFailed, ComposeWaitTimeout):
             raise
         except ComposeError as exc:
@@ -176,6 +179,15 @@ class BackupJob(Job):
             raise
         self.result['recipe'] = recipe_summary(recipe)
         return _backup.find_produced_backup(self.client, self.deployment['id'], recipe, interval=p['poll_interval'])
+
+    def _expected_duration(self, recipe_id, recipes):
+        """How long the deployment's recent backups took (see _backup.expected_duration); None if unknown."""
+        if recipes is None:
+            try:
+                recipes = self.client.list_recipes(self.deployment['id'])
+            except ComposeError:
+                return None  # it only paces the looks at the recipe; the next look reports a lasting failure
+        return _backup.expected_duration(recipes, recipe_id)
 
     def _get_recipe(self, recipe_id):
         """The recipe given by recipe_id, which must be a backup recipe of this deployment."""

@@ -45,7 +45,7 @@ WAIT_ARGS = dict(
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=3600),
     poll_interval=dict(type='float', default=2.0),
-    poll_max_interval=dict(type='float', default=30.0),
+    poll_max_interval=dict(type='float', default=60.0),
 )
 
 DEPLOYMENT_TYPES = ('elastic_search', 'etcd', 'janusgraph', 'mongodb', 'mysql', 'postgresql',
@@ -92,18 +92,20 @@ def check_wait(params):
                           % (params['poll_max_interval'], params['poll_interval']))
 
 
-def wait_for(client, params, recipe_id, on_poll=None, first=None):
+def wait_for(client, params, recipe_id, on_poll=None, first=None, expect=None):
     """Follow a recipe with the wait options of a module; first is the recipe as already fetched, if any.
 
     A recipe that has run for a while (joined, or started by an earlier task) is polled at the pace its age
     calls for, not from poll_interval again. Clock skew only changes the pace, within poll_max_interval.
+    expect: see ComposeClient.wait_recipe.
     """
     age = 0.0
     created = _api.parse_time(first.get('created_at')) if first else None
     if created is not None:
         age = max(0.0, (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds())
     return client.wait_recipe(recipe_id, params['wait_timeout'], poll_start=params['poll_interval'],
-                              poll_cap=params['poll_max_interval'], on_poll=on_poll, first=first, age=age)
+                              poll_cap=params['poll_max_interval'], on_poll=on_poll, first=first, age=age,
+                              expect=expect)
 
 
 def check_id(value, option):

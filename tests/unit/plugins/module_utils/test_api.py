@@ -240,6 +240,41 @@ def test_wait_recipe_complete_first_look_makes_no_request(api, client, fake_time
     assert recipe['_polls'] == 0 and fake_time.sleeps == [] and len(api.calls) == 0
 
 
+def test_wait_recipe_with_an_expected_duration_looks_at_the_cap_until_near_it(api, client, fake_time):
+    # Earlier backups took 600 s: looks 60 s apart until 480 s (80 %), then a tenth of the running time again.
+    for dummy in range(10):
+        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
+    asked = []
+    recipe = client.wait_recipe('r1', timeout=3600, poll_start=2, poll_cap=60, first={'id': 'r1', 'status': 'running'},
+                                expect=lambda: asked.append(1) or 600.0)
+    assert recipe['_polls'] == 11 and asked == [1]
+    assert fake_time.sleeps == pytest.approx([60] * 8 + [48, 52.8, 58.08])
+
+
+def test_wait_recipe_expected_duration_never_stretches_a_delay_past_the_cap(api, client, fake_time):
+    for dummy in range(3):
+        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
+    client.wait_recipe('r1', timeout=3600, poll_start=2, poll_cap=5, expect=lambda: 600.0)
+    assert fake_time.sleeps == [5, 5, 5]
+
+
+def test_wait_recipe_without_an_expected_duration_keeps_the_share_schedule(api, client, fake_time):
+    for dummy in range(3):
+        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
+    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
+    asked = []
+    client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=60, expect=lambda: asked.append(1))
+    assert fake_time.sleeps == [2, 2, 2] and asked == [1]
+
+
+def test_wait_recipe_asks_for_no_expected_duration_when_complete_at_once(api, client, fake_time):
+    asked = []
+    client.wait_recipe('r1', timeout=600, first={'id': 'r1', 'status': 'complete'}, expect=lambda: asked.append(1))
+    assert asked == [] and len(api.calls) == 0
+
+
 def test_wait_recipe_failed_carries_status_detail(api, client):
     api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'failed', 'name': 'Backup', 'status_detail': 'disk full'})
     with pytest.raises(ComposeRecipeFailed) as info:

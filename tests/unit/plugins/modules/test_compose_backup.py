@@ -94,14 +94,14 @@ def test_running_backup_is_joined(api, run_module, fake_time):
     running = recipe(created_at=stamp(minutes=10))
     recipes(api, recipe(rid='p00000000000000000000001', name='Provision', status='running'), running)
     backups(api, OLD_DEMAND, DAILY)
-    # The listed recipe counts as the first look. It has run for 10 minutes: polled at the 30 s cap at once.
+    # The listed recipe counts as the first look. It has run for 10 minutes: polled at the 60 s cap at once.
     api.get(BASE + '/recipes/' + running['id'], json=running)
     api.get(BASE + '/recipes/' + running['id'], json=dict(running, status='complete'))
     backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1h'})
     assert (result['changed'], result['action'], result['backup']['id']) == (False, 'joined', NEW_DEMAND['id'])
     assert result['recipe']['status'] == 'complete'
-    assert fake_time.sleeps == [30.0, 30.0]
+    assert fake_time.sleeps == [60.0, 60.0]
 
 
 def test_trigger_waits_and_finds_the_new_backup_not_the_previous_one(api, run_module, fake_time):
@@ -123,13 +123,67 @@ def test_trigger_waits_and_finds_the_new_backup_not_the_previous_one(api, run_mo
 def test_recipe_id_is_followed_to_its_backup_without_deciding(api, run_module, fake_time):
     rid = 'ec0000000000000000000001'
     deployments(api)
-    for status in ('running', 'running', 'complete'):
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, created_at=stamp(seconds=0)))
+    # Running at the first look: the deployment's recipes say how long its backups take (none here).
+    recipes(api, recipe(rid=rid, created_at=stamp(seconds=0)))
+    for status in ('running', 'complete'):
         api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status=status, created_at=stamp(seconds=0)))
     backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid})
     assert (result['changed'], result['action'], result['backup']['id']) == (False, 'joined', NEW_DEMAND['id'])
     assert result['recipe']['status'] == 'complete'
     assert fake_time.sleeps == [2.0, 2.0]
+
+
+def earlier_backup(rid, days, seconds, name='Backup'):
+    """A complete recipe of the deployment that ran `days` ago for `seconds`."""
+    created = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    return dict(recipe(rid=rid, status='complete', name=name, created_at=created.strftime('%Y-%m-%dT%H:%M:%S.000Z')),
+                updated_at=(created + datetime.timedelta(seconds=seconds)).strftime('%Y-%m-%dT%H:%M:%S.000Z'))
+
+
+HISTORY = [earlier_backup('r0000000000000000000000a', 1, 700), earlier_backup('r0000000000000000000000b', 2, 600),
+           earlier_backup('r0000000000000000000000c', 3, 30, name='Restore')]
+
+
+def test_trigger_paces_its_looks_by_the_recipes_already_listed(api, run_module, fake_time):
+    deployments(api)
+    recipes(api, *HISTORY)
+    post(api, json=recipe(created_at=stamp(seconds=0)))
+    for dummy in range(3):
+        poll(api, 'running')
+    poll(api, 'complete')
+    backups(api, NEW_DEMAND, OLD_DEMAND, DAILY)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
+    assert (result['action'], result['backup']['id']) == ('triggered', NEW_DEMAND['id'])
+    # Its backups took 600 s at the shortest (the restore does not count): looks at the 60 s cap until 480 s,
+    # and no second listing of the recipes.
+    assert fake_time.sleeps == [60.0, 60.0, 60.0, 60.0]
+
+
+def test_recipe_id_paces_its_looks_by_the_deployments_recipes(api, run_module, fake_time):
+    rid = 'ec0000000000000000000001'
+    deployments(api)
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, created_at=stamp(seconds=0)))
+    recipes(api, recipe(rid=rid, created_at=stamp(seconds=0)), *HISTORY)
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, created_at=stamp(seconds=0)))
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status='complete', created_at=stamp(seconds=0)))
+    backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid,
+                                                'poll_max_interval': 45})
+    assert result['backup']['id'] == NEW_DEMAND['id']
+    assert fake_time.sleeps == [45.0, 45.0]
+
+
+def test_recipe_id_waits_on_when_the_recipes_cannot_be_listed(api, run_module, fake_time):
+    rid = 'ec0000000000000000000001'
+    deployments(api)
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, created_at=stamp(seconds=0)))
+    api.get(BASE + '/deployments/%s/recipes' % DEP, status=404, json={'errors': 'gone'})
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status='complete', created_at=stamp(seconds=0)))
+    backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid})
+    assert result['backup']['id'] == NEW_DEMAND['id'] and fake_time.sleeps == [2.0]
 
 
 def test_recipe_id_of_another_deployment_is_refused(api, run_module, fake_time):
