@@ -30,10 +30,10 @@ options:
         the larger of O(poll_interval) and a tenth of the recipe's duration. C(Retry-After) from the API is
         honoured.
       - For a backup, when the deployment's recent backups (its last five complete backup recipes) say how long
-        one takes, the looks before 80 % of the shortest of those durations are O(poll_max_interval) apart: a
+        one takes, the looks before 80 % of the shortest of those durations are O(poll_max_interval) apart, so a
         10-minute backup whose earlier runs took as long costs about 11 looks instead of about 46. A backup that
-        completes earlier than that is seen within O(poll_max_interval). With O(recipe_id), a recipe not complete
-        at the first look costs one more request, which lists the deployment's recipes.
+        completes earlier than that is seen within O(poll_max_interval). Given C(recipe_id), compose_backup makes
+        one more request, which lists the deployment's recipes, when the recipe is not complete at the first look.
     type: float
     default: 2
   poll_max_interval:
