@@ -76,7 +76,7 @@ NAIVE_PLAYBOOK = '''\
     - name: Back up the deployment
       delegate_to: localhost
       block:
-''' + TRIGGER_AND_WAIT + ''''''
+''' + TRIGGER_AND_WAIT
 
 
 def target_delay(duration):
@@ -166,10 +166,11 @@ class Model:
                                                 sleep=sleep, clock=clock, session=Session())
                 client.request = request
                 extra = {}
-                if 'first' in inspect.signature(self.common.wait_for).parameters:
+                accepted = inspect.signature(self.common.wait_for).parameters
+                if 'first' in accepted:
                     # The module hands over the POST's answer as the first look: no request for it.
                     extra['first'] = recipe()
-                if history and 'expect' in inspect.signature(self.common.wait_for).parameters:
+                if history and 'expect' in accepted:
                     # The deployment's earlier backups took as long as this one will.
                     extra['expect'] = lambda: float(duration)
                 self.common.wait_for(client, params, 'a' * 24, **extra)
@@ -328,6 +329,13 @@ def unscaled_both(ws, sim, plays, duration, hosts):
     return result
 
 
+def modelled_schedule(times, duration):
+    """Polls and detection delay of a schedule from Model.polls (None when the model is unavailable)."""
+    return {'polls': len(times) if times else None,
+            'delay': round(times[-1] - duration, 3) if times else None,
+            'poll_times': times}
+
+
 def closest_to_real_time(cases_out, duration):
     """The case of this duration measured at the lowest scale (sequential before concurrent)."""
     return sorted((o for o in cases_out if o['duration'] == duration), key=lambda o: (o['scale'], o['concurrent']))[0]
@@ -419,17 +427,11 @@ def run(argv):  # pylint: disable=too-many-locals,too-many-statements
         rows, cases_out, targets = [], [], []
         for case in measured:
             duration, scale = case['duration'], case['scale']
-            model_times = model.polls(duration)
-            history_times = model.polls(duration, history=True)
             out = {'duration': duration, 'scale': scale, 'real_seconds': case['real_seconds'],
                    'concurrent': case.get('concurrent', False), 'ours_options': case['ours_options'],
                    'naive_delay_real': case['naive_delay_real'], 'target_delay': target_delay(duration),
-                   'model_ours': {'polls': len(model_times) if model_times else None,
-                                  'delay': round(model_times[-1] - duration, 3) if model_times else None,
-                                  'poll_times': model_times},
-                   'model_history': {'polls': len(history_times) if history_times else None,
-                                     'delay': round(history_times[-1] - duration, 3) if history_times else None,
-                                     'poll_times': history_times},
+                   'model_ours': modelled_schedule(model.polls(duration), duration),
+                   'model_history': modelled_schedule(model.polls(duration, history=True), duration),
                    'model_naive': {'polls': len(naive_model(duration)),
                                    'delay': round(naive_model(duration)[-1] - duration, 3)}}
             for name in [n for n in ('ours', 'history', 'naive') if n in case['results']]:

@@ -161,7 +161,7 @@ class BackupJob(Job):
 
         None in check mode, and with wait=false unless the recipe is already complete and dest wants the backup.
         recipes: the deployment's recipes as listed before, whose earlier backups say how long this one may take;
-        without them they are listed once the recipe has run long enough for that to matter.
+        without them they are listed before the first sleep, only when the recipe is not complete at once.
         """
         p = self.params
         self.result['recipe'] = recipe_summary(recipe)
