@@ -13,6 +13,7 @@ import pytest
 import responses
 from responses.registries import OrderedRegistry
 
+from ansible_collections.composeio.dbaas.plugins.module_utils import _download
 from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError
 
 LINK = 'http://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
@@ -81,3 +82,69 @@ def test_tls_settings_win_over_requests_ca_bundle(api, sleeps, tmp_path, monkeyp
     api.get(LINK, body=PAYLOAD)
     Downloader(attempts=0, sleep=sleeps.append, verify=verify).fetch(LINK, str(tmp_path / 'a.tar.gz'))
     assert api.calls[0].request.req_kwargs['verify'] == verify
+
+
+class _Body:
+    """A response whose body is read in the chunks it was given."""
+
+    def __init__(self, chunks):
+        self.raw = self
+        self._chunks = list(chunks)
+
+    def read(self, size):
+        return self._chunks.pop(0) if self._chunks else b''
+
+    def close(self):
+        self._chunks = []
+
+
+@pytest.fixture
+def advice(monkeypatch):
+    """Record posix_fadvise calls as (offset, length, advice), with a 4 KiB read size and write-behind window."""
+    calls = []
+    monkeypatch.setattr(_download, 'CHUNK', 4096)
+    monkeypatch.setattr(_download, 'WRITE_BEHIND', 4096)
+    monkeypatch.setattr(os, 'posix_fadvise', lambda fd, offset, length, how: calls.append((offset, length, how)),
+                        raising=False)
+    return calls
+
+
+def test_written_windows_are_sent_to_disk_and_the_one_before_dropped(api, downloader, advice, tmp_path):
+    # 16386 bytes in 4 KiB reads: after each full window, writeback of it starts and the window before is evicted.
+    api.get(LINK, body=PAYLOAD)
+    downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'))
+    dontneed = getattr(os, 'POSIX_FADV_DONTNEED', None)
+    assert advice == [(0, 4096, dontneed), (0, 8192, dontneed), (4096, 8192, dontneed), (8192, 8192, dontneed)]
+    assert (tmp_path / 'a.tar.gz').read_bytes() == PAYLOAD
+
+
+def test_a_download_started_again_advises_from_the_first_byte(api, downloader, advice, tmp_path):
+    api.get(LINK, body=DAMAGED)
+    api.get(LINK, body=PAYLOAD)
+    downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'), checksum=SHA)
+    assert [call[:2] for call in advice] == [(0, 4096), (0, 8192), (4096, 8192), (8192, 8192)] * 2
+
+
+def test_a_resumed_copy_advises_from_where_it_resumes(advice, tmp_path):
+    with open(str(tmp_path / 'part'), 'wb', buffering=0) as out:
+        out.write(PAYLOAD[:6000])
+        hasher = hashlib.sha256(PAYLOAD[:6000])
+        rest = PAYLOAD[6000:]
+        copied, error = Downloader._copy(_Body([rest[:4096], rest[4096:8192], rest[8192:]]), out, hasher)
+    assert (copied, error) == (len(rest), None) and hasher.hexdigest() == SHA
+    assert [call[:2] for call in advice] == [(6000, 4096), (6000, 8192)]
+
+
+@pytest.mark.parametrize('missing', [True, False])
+def test_without_the_hint_the_download_is_the_same(api, downloader, monkeypatch, tmp_path, missing):
+    def refuse(*args):
+        raise OSError(22, 'Invalid argument')
+
+    monkeypatch.setattr(_download, 'WRITE_BEHIND', 1024)
+    if missing:
+        monkeypatch.delattr(os, 'posix_fadvise', raising=False)
+    else:
+        monkeypatch.setattr(os, 'posix_fadvise', refuse, raising=False)
+    api.get(LINK, body=PAYLOAD)
+    assert downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'))['sha256'] == SHA
+    assert (tmp_path / 'a.tar.gz').read_bytes() == PAYLOAD
