@@ -25,6 +25,8 @@ description:
     the destination, hashing on the way; the size is checked against C(Content-Length) and, with O(checksum),
     the SHA-256; then the file is synced and renamed into place. A dropped connection resumes from the bytes
     already on disk. On any failure the destination is left exactly as it was and no temporary file remains.
+  - The archive is handed to the disk as it arrives (every 32 MiB) and does not stay in the page cache, so the
+    final sync is short and a large backup does not push the host's working set out of memory.
   - Beside the archive, C(<file>.sha256) holds its checksum in C(sha256sum) format, preceded by a comment line with
     the backup id, deployment id, creation time and size (C(sha256sum -c) ignores comment lines). A re-run for the
     same backup finds it and does not download again; a different backup replaces the file atomically.
