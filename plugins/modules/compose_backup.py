@@ -18,7 +18,8 @@ description:
     runs never start a second backup. Otherwise start one (action V(triggered)). O(force=true) skips reusing and
     joining.'
   - Parallel tasks for one deployment on one machine (Ansible forks) are serialised while they decide, so they
-    make one backup between them; tasks on different machines can still each start one.
+    make one backup between them; tasks on different machines can still each start one. The lock files are kept
+    in C(composeio.dbaas-locks-<uid>) under the temporary directory (C(TMPDIR)), a folder only that user may enter.
   - A start request whose outcome is unknown (timeout, dropped connection, server error) is followed by a look
     at the deployment's recipes before anything is sent again. One task never starts two backups.
   - The download streams from the backup's pre-signed link, without the API token, into a temporary file beside
