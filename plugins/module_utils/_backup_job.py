@@ -159,13 +159,16 @@ class BackupJob(Job):
     def _follow(self, recipe, recipes=None):
         """Wait for a backup recipe and find the backup it produced.
 
-        None in check mode, and with wait=false unless the recipe is already complete and dest wants the backup.
+        None with wait=false unless the recipe is already complete and dest wants the backup, and in check mode
+        unless it is complete (a failed one fails, as it would for real: nothing is waited for in check mode).
         recipes: the deployment's recipes as listed before, whose earlier backups say how long this one may take;
         without them they are listed before the first sleep, only when the recipe is not complete at once.
         """
         p = self.params
         self.result['recipe'] = recipe_summary(recipe)
-        if self.check_mode or not (p['wait'] or (p['dest'] and recipe.get('status') == 'complete')):
+        if not (p['wait'] or (p['dest'] and recipe.get('status') == 'complete')):
+            return None
+        if self.check_mode and recipe.get('status') in _backup.IN_PROGRESS:
             return None
         try:
             recipe = wait_for(self.client, p, recipe['id'], first=recipe,
@@ -219,7 +222,7 @@ class BackupJob(Job):
             now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
             path = os.path.join(self.dest_dir, self.dest_file or _download.archive_name(
                 self.deployment.get('name'), 'pending', now))
-            self.result.update(dest=path, downloaded=True)
+            self.result.update(dest=path, downloaded=True, changed=True)
             self.diff['before'] = _download.local_state(path)
             self.diff['after'].update(path=path, backup_id=None)
             return
@@ -244,7 +247,8 @@ class BackupJob(Job):
                 self._fetch(details['download_link'], path, backup, checksum)
         self.diff['after'].update(path=path, backup_id=backup.get('id'), size=self.result['size'],
                                   sha256=self.result['sha256'])
-        if not self.check_mode:
+        if not (self.check_mode and self.result['downloaded']):
+            # In check mode on a file already in place: would mode, owner or group change? (Nothing is applied.)
             self._apply_file_attributes(path)
 
     def _fetch(self, link, path, backup, checksum):

@@ -400,3 +400,54 @@ def test_reused_backup_with_wait_false_is_downloaded(api, run_module, fake_time,
                                                 'max_age': '1d', 'dest': str(tmp_path)})
     assert (result['changed'], result['action'], result['downloaded'], result['backup']['id']) == (
         True, 'reused', True, DAILY['id'])
+
+
+def test_check_mode_joining_a_running_backup_with_dest_reports_the_download(api, run_module, fake_time, tmp_path):
+    # For real this run would wait, then download: changed. Check mode says so without waiting.
+    deployments(api)
+    recipes(api, recipe(created_at=stamp(minutes=1)))
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path),
+                                                '_ansible_check_mode': True})
+    assert (result['changed'], result['action'], result['downloaded']) == (True, 'joined', True)
+    assert fake_time.sleeps == [] and os.listdir(str(tmp_path)) == []
+
+
+def follow_complete(api, rid):
+    deployments(api)
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status='complete', created_at=stamp(minutes=1)))
+    backups(api, OLD_DEMAND, DAILY, NEW_DEMAND)
+
+
+def test_check_mode_on_a_complete_recipe_id_says_whether_the_file_would_change(api, run_module, fake_time, tmp_path):
+    rid = 'ec0000000000000000000002'
+    args = {'deployment_name': 'fizz-production', 'recipe_id': rid, 'dest': str(tmp_path / 'fizz.tar.gz')}
+    follow_complete(api, rid)
+    details(api, NEW_DEMAND)
+    planned, dummy = run_module(compose_backup, dict(args, _ansible_check_mode=True))
+    assert (planned['changed'], planned['downloaded'], planned['backup']['id']) == (True, True, NEW_DEMAND['id'])
+    assert os.listdir(str(tmp_path)) == []
+
+    follow_complete(api, rid)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    real, dummy = run_module(compose_backup, args)
+    assert (real['changed'], real['downloaded']) == (True, True)
+
+    follow_complete(api, rid)
+    again, dummy = run_module(compose_backup, dict(args, _ansible_check_mode=True))
+    assert (again['changed'], again['downloaded'], again['sha256']) == (False, False, PAYLOAD_SHA)
+
+    # A mode the file does not have yet would change it: check mode says so and leaves the file alone.
+    follow_complete(api, rid)
+    moded, dummy = run_module(compose_backup, dict(args, mode='0640', _ansible_check_mode=True))
+    assert (moded['changed'], moded['downloaded']) == (True, False)
+    assert oct(os.stat(str(tmp_path / 'fizz.tar.gz')).st_mode & 0o777) == '0o600'
+
+
+def test_check_mode_on_a_failed_recipe_id_fails_as_a_real_run_would(api, run_module, fake_time, tmp_path):
+    rid = 'ec0000000000000000000003'
+    deployments(api)
+    api.get(BASE + '/recipes/' + rid, json=recipe(rid=rid, status='failed', detail='Backup agent unreachable'))
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid,
+                                                'dest': str(tmp_path), '_ansible_check_mode': True})
+    assert result['failed'] is True and 'Backup agent unreachable' in result['msg']
