@@ -34,7 +34,7 @@ options:
     description:
       - Compose API token (Compose console, Account, API Tokens). It is never logged or cached.
       - If not set, the environment variable E(COMPOSEAPITOKEN) is used, then E(COMPOSE_API_TOKEN), as the modules
-        do. AWX's credential type in C(meta/awx-credential-type.yml) injects E(COMPOSEAPITOKEN).
+        do. AWX's credential type in C(extensions/awx/credential-type.yml) injects E(COMPOSEAPITOKEN).
     type: str
     env:
       - name: COMPOSEAPITOKEN

@@ -134,7 +134,8 @@ class ComposeClient:
             'Accept': 'application/json',
             'User-Agent': '%s python-requests/%s' % (USER_AGENT, requests.__version__),
         })
-        self.verify = ca_path if ca_path else validate_certs
+        # validate_certs=false wins over ca_path, as its warning says; requests takes a CA path for True.
+        self.verify = (ca_path or True) if validate_certs else False
         self.requests_made = 0
 
     # -- transport -------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from urllib.parse import urlparse
 
@@ -67,6 +68,9 @@ def merge_args(*specs):
     return merged
 
 
+MAX_DURATION = 100 * 365 * 86400
+
+
 def parse_duration(value, option):
     """Seconds from '90', '90s', '30m', '6h', '7d', '2w' or combinations such as '1h30m'."""
     text = str(value).strip()
@@ -80,6 +84,8 @@ def parse_duration(value, option):
         seconds = sum(float(num) * _UNITS[unit.lower()] for num, unit in parts)
     if seconds <= 0:
         raise OptionError('%s must be a positive duration, got %r' % (option, value))
+    if not math.isfinite(seconds) or seconds > MAX_DURATION:  # a 400-digit number is inf
+        raise OptionError('%s must be at most 100 years (%d seconds), got %r' % (option, MAX_DURATION, value))
     return seconds
 
 

@@ -83,7 +83,7 @@ options:
   max_age:
     description:
       - Reuse the newest complete backup of any type (daily, weekly, monthly or on-demand) created within this
-        duration, such as V(30m), V(6h), V(1d). A plain number is seconds.
+        duration, such as V(30m), V(6h), V(1d). A plain number is seconds; at most 100 years.
       - With O(dest), only downloadable backups count.
     type: str
   force:

@@ -52,7 +52,7 @@ options:
   max_age:
     description:
       - Only backups created within this duration before now, such as V(30m), V(6h), V(7d) or V(1h30m).
-      - A plain number is seconds.
+      - A plain number is seconds; at most 100 years.
     type: str
   latest:
     description:

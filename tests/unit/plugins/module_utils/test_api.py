@@ -314,6 +314,9 @@ def test_tls_settings_reach_requests(api, fake_time):
     client.list_deployments()
     assert client.verify == '/etc/ca.pem'
     assert ComposeClient(TOKEN, validate_certs=False).verify is False
+    # validate_certs=false wins over a CA path (COMPOSE_CA_PATH may be set for every task), as its warning says.
+    assert ComposeClient(TOKEN, validate_certs=False, ca_path='/etc/ca.pem').verify is False
+    assert ComposeClient(TOKEN).verify is True
 
 
 def test_giving_up_says_what_to_do(api, client, fake_time):

@@ -332,6 +332,7 @@ def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_
     ({'checksum': 'md5:abc'}, 'checksum must be a SHA-256'),
     ({'dest': '/no/such/folder/x.tar.gz'}, 'dest: the folder /no/such/folder does not exist'),
     ({'max_age': '3 days'}, "max_age: cannot read '3 days' as a duration"),
+    ({'max_age': '99999999999'}, 'max_age must be at most 100 years'),
     ({'backup_id': 'latest'}, 'backup_id must be 24 lowercase hexadecimal characters'),
     ({'recipe_id': 'r1'}, 'recipe_id must be 24 lowercase hexadecimal characters'),
     ({'recipe_id': 'e' * 24, 'force': True}, 'parameters are mutually exclusive: recipe_id|force'),

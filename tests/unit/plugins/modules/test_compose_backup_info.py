@@ -144,6 +144,8 @@ def test_token_from_the_environment(api, run_module, monkeypatch):
 @pytest.mark.parametrize('args, message', [
     ({'deployment_name': 'x', 'max_age': 'yesterday'}, "max_age: cannot read 'yesterday' as a duration"),
     ({'deployment_name': 'x', 'max_age': '0'}, 'max_age must be a positive duration'),
+    ({'deployment_name': 'x', 'max_age': '1000000w'}, 'max_age must be at most 100 years'),
+    ({'deployment_name': 'x', 'max_age': '9' * 400}, 'max_age must be at most 100 years'),
     ({'deployment_name': 'x', 'backup_id': '../../etc'}, 'backup_id must be 24 lowercase hexadecimal characters'),
     ({'deployment_id': 'NOT-AN-ID'}, 'deployment_id must be 24 lowercase hexadecimal characters'),
     ({'deployment_id': DEP, 'deployment_name': 'x'}, 'parameters are mutually exclusive: deployment_id|deployment_name'),
