@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
+from ansible_collections.composeio.dbaas.plugins.module_utils._api import parse_time
 from ansible_collections.composeio.dbaas.plugins.module_utils._backup import IN_PROGRESS, backup_summary, is_backup_recipe, newest
 from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
     OptionError,
@@ -41,6 +43,12 @@ RESTORE_ONE_OF = dict(
     required_one_of=[('deployment_id', 'deployment_name'), ('datacenter', 'cluster_id')],
 )
 _SLUG = re.compile(r'^[a-z0-9-]+:[a-z0-9-]+$')
+
+
+def _first(recipes):
+    """The earliest recipe (the one that provisioned the deployment); undated ones count as the latest."""
+    latest = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+    return min(recipes, key=lambda recipe: parse_time(recipe.get('created_at')) or latest) if recipes else None
 
 
 class RestoreJob(Job):
@@ -125,8 +133,9 @@ class RestoreJob(Job):
                                % (existing.get('name'), existing.get('type'), source.get('type')))
         self.result['action'] = 'exists'
         self.diff['before'] = self.diff['after'] = dict(name=existing.get('name'), type=existing.get('type'))
-        # A re-run after a timeout or a failure reports how the provisioning of that deployment went.
-        latest = newest([r for r in self.client.list_recipes(existing['id']) if not is_backup_recipe(r)])
+        # A re-run after a timeout or a failure reports how the provisioning of that deployment went: its first
+        # recipe. Later ones (a scaling, an upgrade) are not this module's business, failed or not.
+        latest = _first([r for r in self.client.list_recipes(existing['id']) if not is_backup_recipe(r)])
         if latest is not None:
             self.result['recipe'] = recipe_summary(latest)
             if latest.get('status') == 'failed':
@@ -181,6 +190,10 @@ class RestoreJob(Job):
                 taken = self._named(self.client.list_deployments(), p['name'])
                 if taken is None:
                     raise
+                if error is not None and taken.get('type') == source.get('type'):
+                    # An earlier attempt of this task timed out or broke off, the name was not listed yet, and
+                    # now it is taken: most likely by that attempt, so answered as created (as below).
+                    return self.client.get_deployment(taken['id'])
                 self.result.update(changed=False, backup=None)
                 self._existing(taken, source)
                 return None

@@ -134,14 +134,23 @@ def test_check_mode_with_the_name_taken_reports_no_change(api, run_module, fake_
     assert (result['changed'], result['action']) == (False, 'exists')
 
 
-def test_dropped_post_response_creates_exactly_one_deployment(api, run_module, fake_time):
+def dropped_post(api):
     listing(api, SOURCE)
     backups(api)
     restore_post(api, body=requests.exceptions.ConnectionError('Connection aborted: RemoteDisconnected'))
+
+
+def found_created(api):
+    """The name look-up finds the new deployment; it is fetched, provisioned, and its details read."""
     listing(api, SOURCE, RESTORED)
     api.get(BASE + '/deployments/' + NEW, json=dict(RESTORED, provision_recipe_id=RID))
     recipe(api, 'complete')
     details(api)
+
+
+def test_dropped_post_response_creates_exactly_one_deployment(api, run_module, fake_time):
+    dropped_post(api)
+    found_created(api)
     result, dummy = run_module(compose_backup_restore, ARGS)
     assert (result['changed'], result['action'], result['deployment']['id']) == (True, 'restored', NEW)
 
@@ -192,3 +201,23 @@ def test_bad_input_fails_before_any_request(api, run_module, args, message):
     assert result['failed'] is True
     assert message in result['msg']
     assert len(api.calls) == 0
+
+
+def test_rerun_ignores_a_later_failed_recipe_that_is_not_the_provisioning(api, run_module, fake_time):
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/%s/recipes' % NEW, json={'_embedded': {'recipes': [
+        {'id': 'c' * 24, 'name': 'Scale', 'status': 'failed', 'status_detail': 'No capacity',
+         'created_at': '2018-02-01T00:00:00Z'},
+        {'id': RID, 'name': 'Restore', 'status': 'complete', 'created_at': '2018-01-01T00:00:00Z'}]}})
+    details(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['recipe']['id']) == (False, 'exists', RID)
+
+
+def test_name_taken_after_an_ambiguous_post_of_this_task_counts_as_created(api, run_module, fake_time):
+    dropped_post(api)
+    listing(api, SOURCE)                      # the new deployment is not listed yet: send again
+    restore_post(api, status=422, json={'errors': {'name': ['has already been taken']}})
+    found_created(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['deployment']['id']) == (True, 'restored', NEW)
