@@ -24,9 +24,11 @@ except ImportError:  # pragma: no cover - not on POSIX: parallel runs are then n
     fcntl = None
 
 IN_PROGRESS = ('running', 'waiting')
-# Backup and recipe timestamps both come from the API's clock; the margin covers a backup record stamped a
-# little before its recipe.
+# Backup and recipe timestamps both come from the API's clocks; the margin covers a backup record stamped a
+# little before its recipe (see find_produced_backup).
 SKEW = datetime.timedelta(seconds=60)
+# Timestamps may be given to the second while a recipe's carry milliseconds.
+TICK = datetime.timedelta(seconds=1)
 DOWNLOADABLE_TYPES = ('etcd', 'mongodb', 'mysql', 'postgresql', 'rabbitmq', 'redis', 'rethink')
 BACKUP_KEYS = ('id', 'deployment_id', 'name', 'type', 'status', 'is_downloadable', 'is_restorable', 'created_at')
 
@@ -165,13 +167,20 @@ def trigger(client, deployment_id, known_recipe_ids, attempts=3):
 def find_produced_backup(client, deployment_id, recipe, tries=5, interval=2.0):
     """The on-demand backup a completed recipe produced: the newest created at or after the recipe started.
 
-    The previous on-demand backup is older than the recipe, so it is never taken for the new one.
+    A backup's created_at is when it completed, so the one a recipe produced is stamped after the recipe began.
+    One stamped up to SKEW before it (should the API's clocks disagree) is taken only at the last look, when the
+    list has had time to catch up: a previous backup that completed just before this recipe began is not taken
+    for the new one because the list lags.
     """
     started = parse_time(recipe.get('created_at'))
     for attempt in range(tries):
-        backups = client.list_backups(deployment_id)
-        produced = [b for b in backups if b.get('type') == 'on_demand'
-                    and (started is None or (parse_time(b.get('created_at')) or started - 2 * SKEW) >= started - SKEW)]
+        backups = [b for b in client.list_backups(deployment_id) if b.get('type') == 'on_demand']
+        if started is None:
+            produced = backups
+        else:
+            stamped = [(b, parse_time(b.get('created_at'))) for b in backups]
+            last = attempt + 1 == tries
+            produced = [b for b, when in stamped if when is not None and when >= started - (SKEW if last else TICK)]
         if produced:
             return newest(produced)
         if attempt + 1 < tries:

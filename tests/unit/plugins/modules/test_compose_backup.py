@@ -35,7 +35,8 @@ def backup(bid, kind, created_at, downloadable=True):
 
 OLD_DEMAND = backup('b00000000000000000000001', 'on_demand', stamp(days=3))
 DAILY = backup('b00000000000000000000002', 'daily', stamp(hours=5))
-NEW_DEMAND = backup('b00000000000000000000003', 'on_demand', stamp(seconds=1))
+# Stamped after every recipe a test starts, however long the run (a backup's created_at is its completion).
+NEW_DEMAND = backup('b00000000000000000000003', 'on_demand', stamp(minutes=-10))
 RECIPE_START = stamp(minutes=2)
 
 
@@ -452,3 +453,32 @@ def test_check_mode_on_a_failed_recipe_id_fails_as_a_real_run_would(api, run_mod
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'recipe_id': rid,
                                                 'dest': str(tmp_path), '_ansible_check_mode': True})
     assert result['failed'] is True and 'Backup agent unreachable' in result['msg']
+
+
+def started_now(api):
+    """A backup is triggered now and its recipe completes at the first poll."""
+    now = stamp(seconds=0)
+    deployments(api)
+    recipes(api)
+    post(api, json=recipe(created_at=now))
+    api.get(BASE + '/recipes/r00000000000000000000001', json=recipe(status='complete', created_at=now))
+
+
+def test_a_previous_backup_completed_just_before_the_trigger_is_not_taken_for_the_new_one(api, run_module, fake_time):
+    # The previous on-demand backup completed 30 s before this recipe began; the list lags behind the recipe.
+    just_before = backup('b00000000000000000000004', 'on_demand', stamp(seconds=30))
+    started_now(api)
+    backups(api, just_before, DAILY)
+    backups(api, NEW_DEMAND, just_before, DAILY)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
+    assert (result['action'], result['backup']['id']) == ('triggered', NEW_DEMAND['id'])
+
+
+def test_a_backup_stamped_a_little_before_its_recipe_is_taken_at_the_last_look(api, run_module, fake_time):
+    skewed = backup('b00000000000000000000005', 'on_demand', stamp(seconds=20))
+    started_now(api)
+    for dummy in range(5):
+        backups(api, skewed, OLD_DEMAND)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
+    assert (result['action'], result['backup']['id']) == ('triggered', skewed['id'])
+    assert fake_time.sleeps[-4:] == [2.0] * 4
