@@ -253,12 +253,22 @@ class BackupJob(Job):
 
     def _fetch(self, link, path, backup, checksum):
         mode = 0o600
+        self._remove_stale_parts(path)
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
                                           sleep=self.client.sleep, verify=self.client.verify)
         got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
                                checksum=checksum, mode=mode)
         _download.write_sidecar(path, backup, got['sha256'], got['size'], mode=mode)
         self.result.update(size=got['size'], sha256=got['sha256'], resumed_bytes=got['resumed_bytes'])
+
+    def _remove_stale_parts(self, path):
+        """Remove what killed runs left beside the destination: partial downloads nobody will resume."""
+        stale = _download.stale_parts(os.path.dirname(path), self.deployment.get('name'), self.dest_file)
+        for part, dummy in stale:
+            _download.remove(part)
+        if stale:
+            self.module.warn('removed %d partial download(s) of %d bytes that an interrupted run left in %s'
+                             % (len(stale), sum(size for dummy, size in stale), os.path.dirname(path)))
 
     def _apply_file_attributes(self, path):
         for target in (path, _download.sidecar_path(path)):

@@ -10,6 +10,7 @@ import hashlib
 import os
 import queue
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -28,6 +29,8 @@ CHUNK = 1 << 20
 QUEUE_DEPTH = 8
 # Every this many bytes written, the kernel is asked to start writing them to disk (see _write_behind).
 WRITE_BEHIND = 32 << 20
+# A partial download untouched this long belongs to a run that was killed (see stale_parts).
+STALE_PART = 86400
 SIDECAR_TAG = '# composeio.dbaas'
 _UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
 _SHA256_HEX = re.compile(r'^[0-9a-f]{64}$')
@@ -103,7 +106,7 @@ def _atomic_write(path, text, mode):
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        _remove(tmp)
+        remove(tmp)
         raise
 
 
@@ -114,7 +117,35 @@ def write_sidecar(path, backup, sha256, size, mode=0o600):
     _atomic_write(sidecar_path(path), '%s\n%s  %s\n' % (header, sha256, os.path.basename(path)), mode)
 
 
-def _remove(path):
+def stale_parts(folder, deployment_name, dest_name=None, now=None):
+    """Partial downloads of this deployment's archives in folder that no download is writing any more.
+
+    A killed run (SIGKILL, an async time limit, a lost host) leaves its .<name>.XXXXXXXX.part behind; nothing
+    resumes it. One untouched for STALE_PART seconds is dead: a live download writes at least once per
+    request_timeout, or gives up.
+    """
+    names = [re.escape(dest_name)] if dest_name else []
+    names.append(re.escape(safe_name(deployment_name)) + r'_(?:\d{8}T\d{6}Z|unknown-time)_[A-Za-z0-9._-]+\.tar\.gz')
+    pattern = re.compile(r'^\.(?:%s)\.[A-Za-z0-9_]{8}\.part$' % '|'.join(names))
+    now = time.time() if now is None else now
+    found = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return found
+    for entry in entries:
+        if pattern.match(entry):
+            path = os.path.join(folder, entry)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_PART:
+                found.append((path, info.st_size))
+    return sorted(found)
+
+
+def remove(path):
     try:
         os.unlink(path)
     except OSError:
@@ -231,7 +262,7 @@ class Downloader:
             os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
-            _remove(tmp)
+            remove(tmp)
             raise
         _fsync_dir(os.path.dirname(os.path.abspath(path)))
         return result

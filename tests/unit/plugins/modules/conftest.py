@@ -55,8 +55,10 @@ def run_module(capsys, monkeypatch, tmp_path_factory):
         with patch_module_args(args):
             with pytest.raises(SystemExit):
                 module.main()
-        out = capsys.readouterr().out
-        return json.loads(out), out
+        captured = capsys.readouterr()
+        # Under pytest the module counts as the controller: its warnings go to the display (stderr).
+        run.err = captured.err
+        return json.loads(captured.out), captured.out
 
     return run
 

@@ -482,3 +482,26 @@ def test_a_backup_stamped_a_little_before_its_recipe_is_taken_at_the_last_look(a
     result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production'})
     assert (result['action'], result['backup']['id']) == ('triggered', skewed['id'])
     assert fake_time.sleeps[-4:] == [2.0] * 4
+
+
+def test_a_download_removes_what_killed_runs_of_this_deployment_left(api, run_module, fake_time, tmp_path):
+    def part(name, days):
+        path = tmp_path / name
+        path.write_bytes(b'x' * 100)
+        when = datetime.datetime.now().timestamp() - days * 86400
+        os.utime(str(path), (when, when))
+        return name
+
+    dead = part('.fizz-production_20261101T000000Z_b00000000000000000000009.tar.gz.ab_cd123.part', 2)
+    live = part('.fizz-production_20261102T000000Z_b00000000000000000000008.tar.gz.zz998877.part', 0)
+    other = part('.buzz-cache_20261101T000000Z_b00000000000000000000007.tar.gz.ab12cd34.part', 2)
+    theirs = part('.notes.txt.ab12cd34.part', 2)
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path)})
+    assert result['downloaded'] is True
+    left = set(os.listdir(str(tmp_path)))
+    assert dead not in left and {live, other, theirs} <= left
+    assert 'removed 1 partial download(s) of 100 bytes that an interrupted run left in %s' % tmp_path in run_module.err
