@@ -114,6 +114,13 @@ def wait_for(client, params, recipe_id, on_poll=None, first=None, expect=None):
                               expect=expect)
 
 
+def warn_if_printed(module, option, what):
+    """Warn when an option that returns secrets is set on a task whose output Ansible will print and keep."""
+    if module.params.get(option) and not module.no_log:
+        module.warn('%s is true on a task without no_log: the %s it returns are printed (at -v) and kept wherever '
+                    'the output goes (AWX job events, CI logs); set no_log: true on the task' % (option, what))
+
+
 def check_id(value, option):
     if value is not None and not ID_RE.match(value):
         raise OptionError('%s must be 24 lowercase hexadecimal characters (a Compose id), got %r' % (option, value))

@@ -63,7 +63,7 @@ options:
     description:
       - Also return each backup's C(download_link), read from its details (one call per returned backup).
       - The link is a credential, because anyone holding it can download the backup until it expires. It is returned
-        only when asked for. Set C(no_log=true) on the task so Ansible does not print it.
+        only when asked for. Set C(no_log=true) on the task so Ansible does not print it. A task without it gets a warning.
     type: bool
     default: false
 seealso:
@@ -180,6 +180,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
     parse_duration,
     resolve_deployment,
     run,
+    warn_if_printed,
 )
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeNotFoundError
 
@@ -248,6 +249,7 @@ def main():
         supports_check_mode=True,
         **DEPLOYMENT_ONE_OF
     )
+    warn_if_printed(module, 'include_download_link', 'download links (credentials until they expire)')
     client = client_from_module(module)
     result = run(module, lambda: gather(module, client))
     module.exit_json(changed=False, **result)

@@ -77,7 +77,7 @@ options:
   include_connection_strings:
     description:
       - Also return the new deployment's C(connection_strings) and C(ca_certificate_base64).
-      - Connection strings contain passwords. Set C(no_log=true) on the task, or Ansible prints them at C(-v).
+      - Connection strings contain passwords. Set C(no_log=true) on the task, or Ansible prints them at C(-v). A task without it gets a warning.
     type: bool
     default: false
   wait:
@@ -184,6 +184,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
     WAIT_ARGS,
     client_from_module,
     merge_args,
+    warn_if_printed,
 )
 from ansible_collections.composeio.dbaas.plugins.module_utils._restore import RESTORE_ARGS, RESTORE_ONE_OF, RestoreJob
 
@@ -194,6 +195,7 @@ def main():
         supports_check_mode=True,
         **RESTORE_ONE_OF
     )
+    warn_if_printed(module, 'include_connection_strings', 'connection strings (with passwords)')
     job = RestoreJob(module, client_from_module(module))
     module.exit_json(**job.run())
 

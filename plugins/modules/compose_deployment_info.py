@@ -39,7 +39,7 @@ options:
   include_connection_strings:
     description:
       - Also return C(connection_strings) and C(ca_certificate_base64) for each deployment.
-      - Connection strings contain passwords. Set C(no_log=true) on the task, or Ansible prints them at C(-v).
+      - Connection strings contain passwords. Set C(no_log=true) on the task, or Ansible prints them at C(-v). A task without it gets a warning.
     type: bool
     default: false
 seealso:
@@ -120,6 +120,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
     deployment_summary,
     merge_args,
     run,
+    warn_if_printed,
 )
 
 
@@ -157,6 +158,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    warn_if_printed(module, 'include_connection_strings', 'connection strings (with passwords)')
     client = client_from_module(module)
     deployments = run(module, lambda: list_deployments(module, client))
     module.exit_json(changed=False, deployments=deployments)

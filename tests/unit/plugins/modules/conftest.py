@@ -10,6 +10,7 @@ import json
 
 import pytest
 import responses
+from ansible.utils.display import Display
 from responses.registries import OrderedRegistry
 
 try:
@@ -46,6 +47,8 @@ def run_module(capsys, monkeypatch, tmp_path_factory):
     monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path_factory.mktemp('locks')))
 
     def run(module, args, token=True):
+        # The display shows a warning once per process; each run here stands for a task of its own.
+        getattr(Display(), '_warns', set()).clear()
         args = dict(args)
         args.setdefault('api_url', BASE)
         if token:

@@ -84,6 +84,17 @@ def test_download_links_only_on_request_from_details(api, run_module):
     result, dummy = run_module(compose_backup_info, {
         'deployment_name': 'fizz-production', 'type': ['on_demand'], 'include_download_link': True})
     assert [b['download_link'] for b in result['backups']] == [link]
+    # Not hidden by no_log: the task is told, without the link.
+    assert 'include_download_link is true on a task without no_log' in run_module.err
+    assert 'signature' not in run_module.err
+
+
+def test_download_links_on_a_no_log_task_are_not_warned_about(api, run_module):
+    list_calls(api)
+    api.get(BASE + '/deployments/%s/backups/b0000000000000000000000d' % DEP, json=BACKUPS[3])
+    run_module(compose_backup_info, {'deployment_name': 'fizz-production', 'type': ['on_demand'],
+                                     'include_download_link': True, '_ansible_no_log': True})
+    assert 'no_log' not in run_module.err
 
 
 def test_one_backup_by_id(api, run_module):

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.composeio.dbaas.plugins.modules import compose_deployment_info
 from ansible_collections.composeio.dbaas.tests.unit.plugins.modules.conftest import BASE
 
@@ -61,3 +63,12 @@ def test_empty_api_url_means_the_default(api, run_module):
     api.get('https://api.compose.io/2016-07/deployments', json={'_embedded': {'deployments': [PG]}})
     result, dummy = run_module(compose_deployment_info, {'id': 'e' * 24, 'api_url': ''})
     assert result['deployments'] == [] and 'failed' not in result
+
+
+@pytest.mark.parametrize('no_log', [False, True])
+def test_connection_strings_on_a_printed_task_are_warned_about(api, run_module, no_log):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': [PG]}})
+    api.get(BASE + '/deployments/%s' % PG['id'], json=details(PG))
+    run_module(compose_deployment_info, {'include_connection_strings': True, '_ansible_no_log': no_log})
+    warned = 'include_connection_strings is true on a task without no_log' in run_module.err
+    assert warned is not no_log and SECRET not in run_module.err
