@@ -59,9 +59,18 @@ def expected_duration(recipes, recipe_id, count=5):
     return min(seconds for _created, seconds in done[:count]) if done else None
 
 
+_EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+_LATEST = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+
+
 def newest(items):
-    return max(items, key=lambda item: parse_time(item.get('created_at')) or datetime.datetime.min.replace(
-        tzinfo=datetime.timezone.utc)) if items else None
+    """The item created last; undated ones count as the oldest."""
+    return max(items, key=lambda item: parse_time(item.get('created_at')) or _EARLIEST) if items else None
+
+
+def oldest(items):
+    """The item created first; undated ones count as the newest."""
+    return min(items, key=lambda item: parse_time(item.get('created_at')) or _LATEST) if items else None
 
 
 def reusable(backups, max_age_seconds, need_download, now=None):
@@ -174,16 +183,13 @@ def find_produced_backup(client, deployment_id, recipe, tries=5, interval=2.0):
     """
     started = parse_time(recipe.get('created_at'))
     for attempt in range(tries):
-        backups = [b for b in client.list_backups(deployment_id) if b.get('type') == 'on_demand']
-        if started is None:
-            produced = backups
-        else:
-            stamped = [(b, parse_time(b.get('created_at'))) for b in backups]
-            last = attempt + 1 == tries
-            produced = [b for b, when in stamped if when is not None and when >= started - (SKEW if last else TICK)]
+        last = attempt + 1 == tries
+        since = None if started is None else started - (SKEW if last else TICK)
+        produced = [b for b in client.list_backups(deployment_id) if b.get('type') == 'on_demand'
+                    and (since is None or (parse_time(b.get('created_at')) or _EARLIEST) >= since)]
         if produced:
             return newest(produced)
-        if attempt + 1 < tries:
+        if not last:
             client.sleep(interval)
     raise ComposeError('recipe %s completed but no on-demand backup created after %s appeared in %d looks at '
                        'the backup list' % (recipe.get('id'), recipe.get('created_at'), tries),

@@ -114,11 +114,20 @@ def wait_for(client, params, recipe_id, on_poll=None, first=None, expect=None):
                               expect=expect)
 
 
-def warn_if_printed(module, option, what):
+# Options that make a module return secrets, and what they return.
+SECRET_OPTIONS = dict(
+    include_download_link='download links (credentials until they expire)',
+    include_connection_strings='connection strings (with passwords)',
+)
+
+
+def warn_if_printed(module):
     """Warn when an option that returns secrets is set on a task whose output Ansible will print and keep."""
-    if module.params.get(option) and not module.no_log:
-        module.warn('%s is true on a task without no_log: the %s it returns are printed (at -v) and kept wherever '
-                    'the output goes (AWX job events, CI logs); set no_log: true on the task' % (option, what))
+    for option, what in SECRET_OPTIONS.items():
+        if module.params.get(option) and not module.no_log:
+            module.warn('%s is true on a task without no_log: the %s it returns are printed (at -v) and kept '
+                        'wherever the output goes (AWX job events, CI logs); set no_log: true on the task'
+                        % (option, what))
 
 
 def check_id(value, option):

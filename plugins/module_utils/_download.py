@@ -117,7 +117,7 @@ def write_sidecar(path, backup, sha256, size, mode=0o600):
     _atomic_write(sidecar_path(path), '%s\n%s  %s\n' % (header, sha256, os.path.basename(path)), mode)
 
 
-def stale_parts(folder, deployment_name, dest_name=None, now=None):
+def stale_parts(folder, deployment_name, dest_name=None):
     """Partial downloads of this deployment's archives in folder that no download is writing any more.
 
     A killed run (SIGKILL, an async time limit, a lost host) leaves its .<name>.XXXXXXXX.part behind; nothing
@@ -127,7 +127,7 @@ def stale_parts(folder, deployment_name, dest_name=None, now=None):
     names = [re.escape(dest_name)] if dest_name else []
     names.append(re.escape(safe_name(deployment_name)) + r'_(?:\d{8}T\d{6}Z|unknown-time)_[A-Za-z0-9._-]+\.tar\.gz')
     pattern = re.compile(r'^\.(?:%s)\.[A-Za-z0-9_]{8}\.part$' % '|'.join(names))
-    now = time.time() if now is None else now
+    now = time.time()
     found = []
     try:
         entries = os.listdir(folder)
@@ -174,7 +174,7 @@ def _write_behind(fd, start, end):
     not push the host's own working set out of the page cache. A hint: where it is missing or refused, nothing changes.
     """
     advise = getattr(os, 'posix_fadvise', None)
-    if advise is None or end <= start:
+    if advise is None:
         return
     try:
         advise(fd, start, end - start, os.POSIX_FADV_DONTNEED)

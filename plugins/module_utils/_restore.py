@@ -6,11 +6,15 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import parse_time
-from ansible_collections.composeio.dbaas.plugins.module_utils._backup import IN_PROGRESS, backup_summary, is_backup_recipe, newest
+from ansible_collections.composeio.dbaas.plugins.module_utils._backup import (
+    IN_PROGRESS,
+    backup_summary,
+    is_backup_recipe,
+    newest,
+    oldest,
+)
 from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
     OptionError,
     check_id,
@@ -43,12 +47,6 @@ RESTORE_ONE_OF = dict(
     required_one_of=[('deployment_id', 'deployment_name'), ('datacenter', 'cluster_id')],
 )
 _SLUG = re.compile(r'^[a-z0-9-]+:[a-z0-9-]+$')
-
-
-def _first(recipes):
-    """The earliest recipe (the one that provisioned the deployment); undated ones count as the latest."""
-    latest = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
-    return min(recipes, key=lambda recipe: parse_time(recipe.get('created_at')) or latest) if recipes else None
 
 
 class RestoreJob(Job):
@@ -135,13 +133,13 @@ class RestoreJob(Job):
         self.diff['before'] = self.diff['after'] = dict(name=existing.get('name'), type=existing.get('type'))
         # A re-run after a timeout or a failure reports how the provisioning of that deployment went: its first
         # recipe. Later ones (a scaling, an upgrade) are not this module's business, failed or not.
-        latest = _first([r for r in self.client.list_recipes(existing['id']) if not is_backup_recipe(r)])
-        if latest is not None:
-            self.result['recipe'] = recipe_summary(latest)
-            if latest.get('status') == 'failed':
-                raise ComposeRecipeFailed(latest)
-            if latest.get('status') in IN_PROGRESS and self.params['wait'] and not self.check_mode:
-                self._wait(latest['id'])
+        provisioning = oldest([r for r in self.client.list_recipes(existing['id']) if not is_backup_recipe(r)])
+        if provisioning is not None:
+            self.result['recipe'] = recipe_summary(provisioning)
+            if provisioning.get('status') == 'failed':
+                raise ComposeRecipeFailed(provisioning)
+            if provisioning.get('status') in IN_PROGRESS and self.params['wait'] and not self.check_mode:
+                self._wait(provisioning['id'])
         self._finish(existing['id'])
 
     def _backup(self, source):

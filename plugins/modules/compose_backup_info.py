@@ -249,7 +249,7 @@ def main():
         supports_check_mode=True,
         **DEPLOYMENT_ONE_OF
     )
-    warn_if_printed(module, 'include_download_link', 'download links (credentials until they expire)')
+    warn_if_printed(module)
     client = client_from_module(module)
     result = run(module, lambda: gather(module, client))
     module.exit_json(changed=False, **result)

@@ -195,7 +195,7 @@ def main():
         supports_check_mode=True,
         **RESTORE_ONE_OF
     )
-    warn_if_printed(module, 'include_connection_strings', 'connection strings (with passwords)')
+    warn_if_printed(module)
     job = RestoreJob(module, client_from_module(module))
     module.exit_json(**job.run())
 

@@ -158,7 +158,7 @@ def main():
         )),
         supports_check_mode=True,
     )
-    warn_if_printed(module, 'include_connection_strings', 'connection strings (with passwords)')
+    warn_if_printed(module)
     client = client_from_module(module)
     deployments = run(module, lambda: list_deployments(module, client))
     module.exit_json(changed=False, deployments=deployments)
