@@ -1,21 +1,28 @@
 # composeio.dbaas: one command to set up and run every check.
 #
-#   make test                    set up .venv (Python 3.11, ansible-core 2.19) and run every check
-#   make test PYTHON=python3.13  the same in .venv-3.13 (ansible-core 2.21)
-#   make demo                    back up the simulator's deployments into ./backups with playbooks/backup.yml
+#   make test         set up the venvs from the locks and run every check on every claimed line (locks/lines.txt)
+#   make demo         back up the simulator's deployments into ./backups with playbooks/backup.yml
+#   make lock         regenerate the locks from requirements*.txt (UPGRADE=1: take the newest versions allowed)
+#   make test-latest  every check again, in venvs of the newest versions the ranges allow (drift, not a gate)
 #
 # The repository root is the collection. ansible-test needs it under .../ansible_collections/composeio/dbaas,
 # so hacking/ansible-test.sh runs it on a copy; the other tools see the checkout through
 # hacking/with-collection.sh, which makes it the only collection on ANSIBLE_COLLECTIONS_PATH.
 
-PYTHON ?= python3.11
+# The claimed lines (Python, ansible-core) are in locks/lines.txt; the first is the default.
+LINES := $(shell awk '!/^\#/ && NF {print $$1}' locks/lines.txt)
+PYTHON ?= python$(firstword $(LINES))
 # The real interpreter, never a pyenv shim (shims of non-selected versions exit 127).
 PY := $(shell hacking/find-python.sh $(PYTHON) 2>/dev/null)
 PYVER := $(if $(PY),$(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
-VENV ?= $(if $(filter 3.11,$(PYVER)),.venv,.venv-$(PYVER))
+CORE := $(shell awk '$$1 == "$(PYVER)" {print $$2}' locks/lines.txt)
+LOCK := locks/py$(PYVER).txt
+# LATEST=1: a venv of the newest versions the ranges allow (make test-latest), not the lock.
+LATEST ?=
+VENV ?= $(if $(LATEST),.venv-latest-$(PYVER),$(if $(filter $(firstword $(LINES)),$(PYVER)),.venv,.venv-$(PYVER)))
 STAMP := $(VENV)/.installed
-# make demo needs only ansible-core and requests, so a first make demo does not wait for the test tools.
-DEMO_STAMP := $(VENV)/.demo-installed
+# Phases that make test runs at once (hacking/checks.py -j).
+JOBS ?= 3
 
 export VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -40,13 +47,16 @@ DEMO_DEST ?= backups
 BENCH_ARGS ?=
 
 .NOTPARALLEL:
-.PHONY: help setup test sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check ee-check bench demo clean distclean
+.PHONY: help setup lock test test-latest sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check publish-check ee-check bench demo clean distclean
 
 help:
-	@echo 'make test            setup, then sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check ee-check'
-	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install requirements'
+	@echo 'make test            set up, then every check below on the default line and the matrix checks on the'
+	@echo '                     other lines of locks/lines.txt, JOBS=$(JOBS) at once, and a table of times (hacking/checks.py)'
+	@echo 'make test-latest     the same in .venv-latest-X.Y venvs of the newest versions requirements*.txt allow'
+	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install $(LOCK) (hashes required)'
+	@echo 'make lock            write locks/py<X.Y>.txt for every line with uv (UPGRADE=1 for the newest versions)'
 	@echo 'make sanity          ansible-test sanity (every test, compile/import on every Python found)'
-	@echo 'make units           pytest tests/unit              (PYTEST_ARGS=...)'
+	@echo 'make units           pytest tests/unit and tests/hacking   (PYTEST_ARGS=...)'
 	@echo 'make integration     ansible-test integration against the simulator (INTEGRATION_ARGS=...)'
 	@echo 'make molecule        the backup role'"'"'s molecule scenarios against the simulator'
 	@echo 'make reliability     the fault matrix, bad input, secrets, hostile servers, TLS, concurrency (RELIABILITY_ARGS=...)'
@@ -55,29 +65,59 @@ help:
 	@echo 'make lint            ansible-lint, production profile, offline'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make build-check     build, install offline, ansible-doc every plugin'
+	@echo 'make publish-check   galaxy-importer on the built tarball, antsibull-docs lint-collection-docs'
 	@echo 'make ee-check        ansible-builder create and introspect on meta/execution-environment.yml'
 	@echo 'make bench           the benchmarks (bench/README.md), results in bench/results/ (BENCH_ARGS=...)'
 	@echo 'make demo            $(DEMO_PLAYBOOK) against the simulator, archives in ./backups (DEMO_ARGS=...)'
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'
-	@echo 'PYTHON=python3.13    use another interpreter (venv .venv-X.Y)'
+	@echo 'PYTHON=python3.13    one phase on another line (venv .venv-X.Y, lock locks/pyX.Y.txt)'
 
-test: sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check ee-check
+# Every phase of the default line, and the matrix phases of the other lines, as hacking/checks.py schedules them.
+test: setup
+	$(VENV)/bin/python hacking/checks.py -j $(JOBS) $(if $(LATEST),--latest)
+
+# Drift seen, not suffered: fresh venvs of the newest releases the ranges allow (locks/holds.txt does not apply),
+# then the same checks. A failure here is a report on a new release; see README, "Updating the locks".
+test-latest:
+	rm -rf .venv-latest-*
+	$(MAKE) --no-print-directory test LATEST=1
 
 setup: $(STAMP)
 
-$(DEMO_STAMP): requirements-dev.txt requirements.txt
+# From the lock, into a new venv whenever the lock changes, so nothing outside the lock stays installed.
+# Latest: the ranges, with this line's ansible-core.
+$(STAMP): $(if $(LATEST),requirements-dev.txt requirements.txt,$(LOCK))
 	@test -n "$(PY)" || { echo "make: no working interpreter for PYTHON=$(PYTHON)" >&2; exit 1; }
-	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet "$$(grep -E '^ansible-core' requirements-dev.txt)" -r requirements.txt
+	@test -n "$(CORE)" || { echo "make: Python $(PYVER) is not a line of locks/lines.txt" >&2; exit 1; }
+	rm -rf $(VENV)
+	$(PY) -m venv $(VENV)
+ifeq ($(LATEST),)
+	$(VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+else
+	$(VENV)/bin/python -m pip install --quiet --upgrade -r requirements-dev.txt -r requirements.txt 'ansible-core==$(CORE).*'
+endif
+	@$(VENV)/bin/python -m pip list 2>/dev/null | grep -E '^(ansible-core|ansible-lint|cryptography|pytest) '
 	touch $@
 
-# Re-installs only when a requirements file changes.
-$(STAMP): requirements-dev.txt requirements.txt
-	@test -n "$(PY)" || { echo "make: no working interpreter for PYTHON=$(PYTHON)" >&2; exit 1; }
-	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt
-	@$(VENV)/bin/python -m pip list 2>/dev/null | grep -E '^(ansible-core|ansible-lint|antsibull-changelog|pytest) '
+# The locks: one per line, from the ranges, the holds and the line's ansible-core; uv runs from its own locked venv.
+TOOLS_VENV := .venv-tools
+$(TOOLS_VENV)/.installed: locks/tools.txt
+	rm -rf $(TOOLS_VENV)
+	$(PY) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r locks/tools.txt
 	touch $@
+
+lock: $(TOOLS_VENV)/.installed
+	$(TOOLS_VENV)/bin/uv pip compile --quiet --generate-hashes --custom-compile-command 'make lock' \
+	  $(if $(UPGRADE),--upgrade) --python-version 3.11 locks/tools.in -o locks/tools.txt
+	@set -e; pin=$$(mktemp); trap 'rm -f "$$pin"' EXIT; for line in $(LINES); do \
+	  core=$$(awk -v l="$$line" '$$1 == l {print $$2}' locks/lines.txt); \
+	  echo "ansible-core==$$core.*" >"$$pin"; \
+	  echo "make lock: locks/py$$line.txt (ansible-core $$core)"; \
+	  $(TOOLS_VENV)/bin/uv pip compile --quiet --generate-hashes --custom-compile-command 'make lock' \
+	    $(if $(UPGRADE),--upgrade) --python-version $$line --python-platform linux \
+	    -c locks/holds.txt -c "$$pin" requirements-dev.txt requirements.txt -o locks/py$$line.txt; \
+	done
 
 sanity: setup
 	hacking/ansible-test.sh sanity --venv $(SANITY_ARGS)
@@ -112,12 +152,15 @@ changelog-lint: setup
 build-check: setup
 	hacking/build-check.sh
 
+publish-check: setup
+	hacking/publish-check.sh
+
 ee-check: setup
 	hacking/ee-check.sh
 
 # Implicit localhost: the play runs with the venv's Python, which has requests. The state file keeps the
 # simulated account between runs, so a second make demo reuses the first one's backups and changes nothing.
-demo: $(DEMO_STAMP)
+demo: setup
 	@mkdir -p .ansible
 	ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
 	hacking/with-simulator.sh $(if $(wildcard $(DEMO_SEED)),--seed $(DEMO_SEED)) --state $(DEMO_STATE) -- \

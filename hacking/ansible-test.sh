@@ -2,20 +2,21 @@
 # Run ansible-test on a copy of the collection: ansible-test only runs when the current directory
 # physically is .../ansible_collections/composeio/dbaas, and here the repository root is the collection.
 #
-# usage: hacking/ansible-test.sh [--with FILE]... ANSIBLE-TEST-ARGUMENTS...
-#   --with FILE  also copy FILE, a generated git-ignored file (tests/integration/integration_config.yml)
-# The copy holds the git-visible files; its tests/output is copied back. VENV names the virtual
-# environment whose ansible-test runs (default .venv).
+# usage: hacking/ansible-test.sh [--put FILE PATH]... ANSIBLE-TEST-ARGUMENTS...
+#   --put FILE PATH  also place FILE, a generated file, at PATH in the copy (tests/integration/integration_config.yml)
+# The copy holds the git-visible files; its tests/output is copied back, to tests/output for the default venv and to
+# tests/output/<venv> for another, so runs on several lines at once do not mix. VENV names the virtual environment
+# whose ansible-test runs (default .venv).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${VENV:-.venv}"
 [[ "$venv" == /* ]] || venv="$root/$venv"
 
-extra=()
-while [ "$#" -gt 0 ] && [ "$1" = --with ]; do
-  extra+=("$2")
-  shift 2
+puts=()
+while [ "$#" -gt 0 ] && [ "$1" = --put ]; do
+  puts+=("$2" "$3")
+  shift 3
 done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/composeio-dbaas-test.XXXXXX")"
@@ -32,6 +33,15 @@ for minor in 8 9 10 11 12 13 14 15; do
 done
 export PATH="$venv/bin:$work/pythons:$PATH"
 
+# ansible-test sanity keeps its venvs and its pip bootstrap script under ~/.ansible/test, and offers no setting for
+# that folder; it finds it through HOME. So sanity runs with HOME inside the checkout (git-ignored .ansible/), and
+# the checkout's generated files stay in it; pip's download cache stays the user's own. Integration keeps the real
+# HOME: the playbooks it runs use ~/.ansible_async, which ansible-core expands in more than one process.
+if [ "${1:-}" = sanity ]; then
+  export PIP_CACHE_DIR="${PIP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pip}"
+  export HOME="$root/.ansible/test-home"
+fi
+
 # ansible-test bootstraps pip in each virtual environment it makes with a get-pip.py that it downloads
 # from a host this machine cannot reach. It looks in its cache first: put a stand-in there that
 # bootstraps pip with ensurepip, then pip-installs the arguments it is given.
@@ -41,7 +51,8 @@ pip_versions="$(grep -oE "pip='[0-9.]+'" "$requirements_py" | grep -oE '[0-9.]+'
 cache="$HOME/.ansible/test/cache"
 mkdir -p "$cache"
 for version in $pip_versions; do
-  cat >"$cache/get_pip_${version//./_}.py" <<'PY'
+  # Written to a new name and renamed: another line's run may be reading it.
+  cat >"$cache/get_pip_${version//./_}.py.$$" <<'PY'
 """Stand-in for get-pip.py written by composeio.dbaas hacking/ansible-test.sh: ensurepip, then pip install."""
 import subprocess
 import sys
@@ -52,24 +63,31 @@ if bootstrap.returncode:
 args = [arg for arg in sys.argv[1:] if arg not in ('--no-setuptools', '--no-wheel')]
 sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install', '--quiet'] + args))
 PY
+  mv "$cache/get_pip_${version//./_}.py.$$" "$cache/get_pip_${version//./_}.py"
 done
 
-# The git-visible files (tracked, and untracked but not ignored), plus the named generated ones.
+# The git-visible files (tracked, and untracked but not ignored), then the generated ones put in place.
 (
   cd "$root"
-  { git ls-files -z -co --exclude-standard; [ "${#extra[@]}" -eq 0 ] || printf '%s\0' "${extra[@]}"; } |
+  git ls-files -z -co --exclude-standard |
     while IFS= read -r -d '' path; do
       if [ -e "$path" ] || [ -L "$path" ]; then printf '%s\0' "$path"; fi
     done |
     tar -cf - --null --no-recursion -T - | tar -xf - -C "$dest"
 )
+for ((i = 0; i < ${#puts[@]}; i += 2)); do
+  mkdir -p "$(dirname "$dest/${puts[i + 1]}")"
+  cp "${puts[i]}" "$dest/${puts[i + 1]}"
+done
 
 status=0
 (cd "$dest" && ansible-test "$@") || status=$?
 
 # Results come back; ansible-test's scratch space (.tmp, with its delegation venv) does not.
+output="$root/tests/output"
+[ "$(basename "$venv")" = .venv ] || output="$output/$(basename "$venv")"
 if [ -d "$dest/tests/output" ]; then
-  mkdir -p "$root/tests/output"
-  tar -cf - -C "$dest/tests/output" --exclude=./.tmp . | tar -xf - -C "$root/tests/output"
+  mkdir -p "$output"
+  tar -cf - -C "$dest/tests/output" --exclude=./.tmp . | tar -xf - -C "$output"
 fi
 exit "$status"

@@ -11,7 +11,7 @@ cd "$root"
 export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH:?run under hacking/with-collection.sh}${PYTHONPATH:+:$PYTHONPATH}"
 
 status=0
-"$venv/bin/python" -m pytest -p no:cacheprovider -r a "$@" tests/unit || status=$?
+"$venv/bin/python" -m pytest -p no:cacheprovider -r a "$@" tests/unit tests/hacking || status=$?
 
 # pytest exits 5 when it collected nothing: fine while no test file exists, a failure once one does.
 if [ "$status" -eq 5 ] && [ -z "$(find tests/unit -name 'test_*.py' -print -quit)" ]; then

@@ -1,0 +1,190 @@
+"""make test: every phase on the default line, the matrix phases on the other lines, several at once, then a table.
+
+Each phase is one `make` target run for one line of locks/lines.txt (its own venv and lock). A phase's output goes
+to tests/output/checks/<line>-<phase>.log; a failed phase's log is printed at the end. The lines other than the
+first get their venv set up first; a line whose Python this machine lacks is reported as SKIPPED, loudly.
+
+usage: python hacking/checks.py [-j JOBS] [--latest] [--only PHASE,...]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOGS = os.path.join(ROOT, 'tests', 'output', 'checks')
+
+# The default line's phases, the longest first so that they start first; each is a make target.
+FULL = ['reliability', 'integration', 'sanity', 'molecule', 'demo-check', 'bench-smoke', 'lint', 'publish-check',
+        'build-check', 'units', 'ee-check', 'changelog-lint']
+# The other lines: the units, the role end to end (make demo twice), and the inventory plugin's target.
+MATRIX = ['demo-check', 'inventory', 'units']
+# A phase name that is not a make target of its own.
+TARGETS = {'inventory': ['integration', 'INTEGRATION_ARGS=inventory_compose']}
+
+
+def read_lines():
+    """The claimed lines, [(python, ansible-core)], from locks/lines.txt; the first is the default."""
+    with open(os.path.join(ROOT, 'locks', 'lines.txt')) as handle:
+        rows = [line.split() for line in handle if line.strip() and not line.startswith('#')]
+    return [(row[0], row[1]) for row in rows]
+
+
+def find_python(version):
+    found = subprocess.run([os.path.join(ROOT, 'hacking', 'find-python.sh'), 'python' + version],
+                           capture_output=True, text=True, check=False)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+class Phase:
+    def __init__(self, line, name, after=None):
+        self.line, self.name, self.after = line, name, after
+        self.status, self.seconds = 'waiting', None
+        self.log = os.path.join(LOGS, '%s-%s.log' % (line, name))
+
+    @property
+    def label(self):
+        return '%s (%s)' % (self.name, self.line)
+
+    def command(self, latest):
+        target = TARGETS.get(self.name, [self.name])
+        return ['make', '--no-print-directory'] + target + ['PYTHON=python' + self.line] + (['LATEST=1'] if latest else [])
+
+
+class Runner:
+    def __init__(self, jobs, latest):
+        self.jobs, self.latest = jobs, latest
+        self.lock = threading.Lock()
+        self.started = time.monotonic()
+
+    def say(self, text):
+        with self.lock:
+            print('[%4d s] %s' % (time.monotonic() - self.started, text), flush=True)
+
+    def run(self, phase):
+        env = dict(os.environ)
+        # Each phase picks its venv from PYTHON; one set by the caller's make must not leak into another line.
+        for name in ('VENV', 'MAKEFLAGS', 'MAKELEVEL', 'MFLAGS'):
+            env.pop(name, None)
+        start = time.monotonic()
+        with open(phase.log, 'w') as log:
+            done = subprocess.run(phase.command(self.latest), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=env, check=False)
+        phase.seconds = time.monotonic() - start
+        phase.status = 'pass' if done.returncode == 0 else 'FAIL'
+        self.say('%s %s in %d s' % (phase.status, phase.label, phase.seconds))
+        return phase
+
+    def run_all(self, phases):
+        """Run the phases, at most self.jobs at once, each after the phase it waits for (if that passed)."""
+        pending = list(phases)
+        running = {}
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            while pending or running:
+                for phase in list(pending):
+                    if len(running) >= self.jobs:
+                        break
+                    if phase.after is not None and phase.after.status in ('waiting', 'running'):
+                        continue
+                    pending.remove(phase)
+                    if phase.after is not None and phase.after.status != 'pass':
+                        phase.status = 'SKIPPED'
+                        continue
+                    phase.status = 'running'
+                    self.say('start %s' % phase.label)
+                    running[pool.submit(self.run, phase)] = phase
+                if not running:
+                    continue
+                finished = wait(list(running), return_when=FIRST_COMPLETED).done
+                for future in finished:
+                    running.pop(future)
+                    future.result()
+
+
+def plan(lines, only):
+    """The phases of every line, and the lines skipped for want of their Python."""
+    phases, skipped = [], []
+    default = lines[0][0]
+    for version, core in lines:
+        names = FULL if version == default else MATRIX
+        names = [name for name in names if not only or name in only]
+        if not names:
+            continue
+        if version != default and not find_python(version):
+            skipped.append((version, core))
+            continue
+        setup = None
+        if version != default:
+            setup = Phase(version, 'setup')
+            phases.append(setup)
+        phases.extend(Phase(version, name, after=setup) for name in names)
+    return phases, skipped
+
+
+def drift(lines):
+    """make test-latest: each latest venv's versions that differ from its line's lock."""
+    for version in [line[0] for line in lines]:
+        python = os.path.join(ROOT, '.venv-latest-' + version, 'bin', 'python')
+        lock = os.path.join(ROOT, 'locks', 'py%s.txt' % version)
+        if not os.path.exists(python):
+            continue
+        with open(lock) as handle:
+            locked = dict(line.split(' ')[0].split('==') for line in handle if '==' in line and not line.startswith(' '))
+        listed = subprocess.run([python, '-m', 'pip', 'list', '--format=json'], capture_output=True, text=True, check=False)
+        newer = ['%s %s -> %s' % (item['name'], locked[key], item['version'])
+                 for item in json.loads(listed.stdout or '[]')
+                 for key in [item['name'].lower().replace('_', '-').replace('.', '-')]
+                 if key in locked and locked[key] != item['version']]
+        print('Python %s: %s' % (version, '; '.join(newer) if newer else 'the newest versions allowed are the locked ones'))
+
+
+def table(phases, skipped, seconds):
+    print('\n%-16s %-6s %8s  %s' % ('phase', 'line', 'seconds', 'result'))
+    for phase in phases:
+        shown = '%8d' % phase.seconds if phase.seconds is not None else '%8s' % '-'
+        print('%-16s %-6s %s  %s' % (phase.name, phase.line, shown, phase.status))
+    for version, core in skipped:
+        print('%-16s %-6s %8s  SKIPPED: no python%s on this machine, ansible-core %s NOT TESTED'
+              % ('(all)', version, '-', version, core))
+    print('%-16s %-6s %8d' % ('total (wall)', '', seconds))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('-j', '--jobs', type=int, default=3, help='phases at once (default 3)')
+    parser.add_argument('--latest', action='store_true', help='use the .venv-latest-X.Y venvs (make test-latest)')
+    parser.add_argument('--only', default='', help='comma-separated phases to run (default: all)')
+    args = parser.parse_args()
+
+    os.makedirs(LOGS, exist_ok=True)
+    lines = read_lines()
+    phases, skipped = plan(lines, set(filter(None, args.only.split(','))))
+    for version, core in skipped:
+        print('\n*** SKIPPED: line Python %s / ansible-core %s: no python%s on this machine. NOT TESTED. ***\n'
+              % (version, core, version), flush=True)
+    runner = Runner(max(1, args.jobs), args.latest)
+    runner.run_all(phases)
+
+    failed = [phase for phase in phases if phase.status != 'pass']
+    for phase in failed:
+        if os.path.exists(phase.log):
+            print('\n===== %s failed; its log (%s) =====' % (phase.label, os.path.relpath(phase.log, ROOT)))
+            with open(phase.log, errors='replace') as handle:
+                sys.stdout.write(handle.read())
+    if args.latest:
+        print('\nVersions newer than the locks (make test-latest):')
+        drift(lines)
+    table(phases, skipped, time.monotonic() - runner.started)
+    if skipped:
+        print('\n*** %d claimed line(s) SKIPPED: see the table. ***' % len(skipped))
+    print('\nchecks: %d passed, %d failed' % (len(phases) - len(failed), len(failed)))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
