@@ -19,9 +19,11 @@ from ansible_collections.composeio.dbaas.plugins.module_utils import _api, _comm
 
 ROOT = Path(__file__).resolve().parents[3]
 CREDENTIAL_TYPE = ROOT / 'extensions' / 'awx' / 'credential-type.yml'
-# What AWX accepts (awx/main/fields.py, CredentialInputField): field types, and the keys of a field.
+# What AWX accepts in a custom credential type (awx/main/fields.py, CredentialInputField): field types, the keys of
+# a field (ask_at_runtime is for AWX's own managed types only; it refuses it in a custom one), and string formats.
 FIELD_TYPES = {'string', 'boolean'}
-FIELD_KEYS = {'id', 'label', 'type', 'secret', 'help_text', 'default', 'multiline', 'format', 'choices', 'ask_at_runtime'}
+FIELD_KEYS = {'id', 'label', 'type', 'secret', 'help_text', 'default', 'multiline', 'format', 'choices'}
+FORMATS = {'ssh_private_key', 'url'}
 KINDS = {'cloud', 'net'}
 
 
@@ -39,6 +41,7 @@ def test_well_formed(credential_type):
     for field in fields:
         assert set(field) <= FIELD_KEYS, field
         assert field['type'] in FIELD_TYPES and field['label'] and re.match(r'^[a-z_]+$', field['id'])
+        assert field.get('format', 'url') in FORMATS, field
     assert set(credential_type['inputs']['required']) <= set(ids)
     assert set(credential_type['injectors']) <= {'env', 'extra_vars', 'file'}
 
@@ -77,3 +80,5 @@ def test_injected_variables_are_the_ones_the_collection_reads(credential_type):
 def test_default_url_is_the_collection_default(credential_type):
     url = [field for field in credential_type['inputs']['fields'] if field['id'] == 'api_url'][0]
     assert url['default'] == _api.DEFAULT_API_URL
+    # AWX checks the value when the credential is saved, so a URL without a scheme is refused there, not at run time.
+    assert url['format'] == 'url'
