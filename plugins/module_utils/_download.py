@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
     MAX_RETRY_AFTER,
     USER_AGENT,
+    Session,
     parse_retry_after,
     parse_time,
     requests,
@@ -244,7 +245,8 @@ class Downloader:
         self.verify = verify
         self.sleep = sleep or time.sleep
         # A session of its own: the API session carries the bearer token, which must not reach the link's host.
-        self.session = session or requests.Session()
+        # Nor any from ~/.netrc (see Session).
+        self.session = session or Session()
         self.session.headers['User-Agent'] = USER_AGENT
 
     def fetch(self, url, path, refresh=None, checksum=None, mode=0o600):

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Credentials go only where they belong: no ~/.netrc, the environment's proxies still used."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+from responses.registries import OrderedRegistry
+
+from ansible_collections.composeio.dbaas.plugins.module_utils._api import ComposeClient
+from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader
+
+BASE = 'https://api.test/2016-07'
+TOKEN = 'feedfacecafebeef' * 4
+LINK = 'https://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+MOVED = 'https://elsewhere.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+PROXY_VARS = ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy',
+              'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
+
+
+@pytest.fixture
+def api(monkeypatch):
+    for var in PROXY_VARS:
+        monkeypatch.delenv(var, raising=False)
+    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def netrc(tmp_path, monkeypatch):
+    """A ~/.netrc (and $NETRC) whose `default` entry matches every host, as requests would read it."""
+    path = tmp_path / '.netrc'
+    path.write_text('default login netrc-user password netrc-password\n')
+    path.chmod(0o600)
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.setenv('NETRC', str(path))
+    return path
+
+
+def client():
+    return ComposeClient(TOKEN, base_url=BASE, retries=0)
+
+
+def test_netrc_does_not_replace_the_bearer_token(api, netrc):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    assert client().list_deployments() == []
+    assert api.calls[0].request.headers['Authorization'] == 'Bearer ' + TOKEN
+
+
+def test_netrc_does_not_replace_the_bearer_token_after_a_redirect(api, netrc):
+    api.get(BASE + '/deployments', status=301, headers={'Location': BASE + '/deployments/'})
+    api.get(BASE + '/deployments/', json={'_embedded': {'deployments': []}})
+    client().list_deployments()
+    assert [call.request.headers['Authorization'] for call in api.calls] == ['Bearer ' + TOKEN] * 2
+
+
+def test_netrc_credentials_never_reach_the_download_host(api, netrc, tmp_path):
+    api.get(LINK, status=302, headers={'Location': MOVED})
+    api.get(MOVED, body=b'archive')
+    Downloader(attempts=0).fetch(LINK, str(tmp_path / 'a.tar.gz'))
+    assert [call.request.url for call in api.calls] == [LINK, MOVED]
+    assert [call.request.headers.get('Authorization') for call in api.calls] == [None, None]
+
+
+def test_the_token_never_reaches_the_download_host(api, tmp_path):
+    api.get(LINK, body=b'archive')
+    client()
+    Downloader(attempts=0).fetch(LINK, str(tmp_path / 'a.tar.gz'))
+    assert 'Authorization' not in api.calls[0].request.headers
+
+
+def test_a_redirect_to_another_host_drops_the_token(api, netrc):
+    api.get(BASE + '/deployments', status=302, headers={'Location': 'https://other.test/deployments'})
+    api.get('https://other.test/deployments', json={'_embedded': {'deployments': []}})
+    client().list_deployments()
+    assert 'Authorization' not in api.calls[1].request.headers
+
+
+def test_the_environment_proxy_is_used_for_api_and_download(api, monkeypatch, tmp_path):
+    monkeypatch.setenv('HTTPS_PROXY', 'http://proxy.test:3128')
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    api.get(LINK, body=b'archive')
+    client().list_deployments()
+    Downloader(attempts=0).fetch(LINK, str(tmp_path / 'a.tar.gz'))
+    assert [call.request.req_kwargs['proxies'].get('https') for call in api.calls] == ['http://proxy.test:3128'] * 2
+
+
+def test_no_proxy_is_honoured(api, monkeypatch, tmp_path):
+    monkeypatch.setenv('https_proxy', 'http://proxy.test:3128')
+    monkeypatch.setenv('no_proxy', 'objects.test')
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    api.get(LINK, body=b'archive')
+    client().list_deployments()
+    Downloader(attempts=0).fetch(LINK, str(tmp_path / 'a.tar.gz'))
+    assert [call.request.req_kwargs['proxies'].get('https') for call in api.calls] == ['http://proxy.test:3128', None]
+
+
+def test_user_and_password_in_a_download_link_are_still_sent(api, tmp_path):
+    api.get('https://user:pass@objects.test/fizz.tar.gz', body=b'archive')
+    Downloader(attempts=0).fetch('https://user:pass@objects.test/fizz.tar.gz', str(tmp_path / 'a.tar.gz'))
+    assert api.calls[0].request.headers['Authorization'] == 'Basic dXNlcjpwYXNz'
