@@ -60,9 +60,9 @@ def archive_name(deployment_name, backup_id, created_at):
 
 
 def redact(url):
-    """A link without its query (the signature): safe to show."""
+    """A link without its user:password@ and its query (the signature): safe to show."""
     parts = urlparse(url or '')
-    return '%s://%s%s' % (parts.scheme, parts.netloc, parts.path)
+    return '%s://%s%s' % (parts.scheme, parts.netloc.rpartition('@')[2], parts.path)
 
 
 def sidecar_path(path):

@@ -11,7 +11,7 @@ import responses
 from responses.registries import OrderedRegistry
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import ComposeClient
-from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader
+from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError, redact
 
 BASE = 'https://api.test/2016-07'
 TOKEN = 'feedfacecafebeef' * 4
@@ -102,3 +102,22 @@ def test_user_and_password_in_a_download_link_are_still_sent(api, tmp_path):
     api.get('https://user:pass@objects.test/fizz.tar.gz', body=b'archive')
     Downloader(attempts=0).fetch('https://user:pass@objects.test/fizz.tar.gz', str(tmp_path / 'a.tar.gz'))
     assert api.calls[0].request.headers['Authorization'] == 'Basic dXNlcjpwYXNz'
+
+
+@pytest.mark.parametrize('url, shown', [
+    ('https://user:password@objects.test/fizz.tar.gz?signature=s3cr3tsig', 'https://objects.test/fizz.tar.gz'),
+    ('https://user:p@ss@objects.test:8443/a/b.tar.gz?sig=x#part', 'https://objects.test:8443/a/b.tar.gz'),
+    ('https://user@[2001:db8::1]:8443/b.tar.gz', 'https://[2001:db8::1]:8443/b.tar.gz'),
+    ('https://objects.test/fizz.tar.gz?signature=s3cr3tsig', 'https://objects.test/fizz.tar.gz'),
+])
+def test_redact_drops_userinfo_and_query(url, shown):
+    assert redact(url) == shown
+
+
+def test_a_failed_download_shows_no_user_or_password(api, tmp_path):
+    link = 'https://user:password@objects.test/fizz.tar.gz?signature=s3cr3tsig'
+    api.get(link, status=404)
+    with pytest.raises(DownloadError, match='HTTP 404') as info:
+        Downloader(attempts=0).fetch(link, str(tmp_path / 'a.tar.gz'))
+    assert 'objects.test/fizz.tar.gz' in str(info.value)
+    assert not any(secret in str(info.value) for secret in ('user', 'password', 's3cr3tsig'))
