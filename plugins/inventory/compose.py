@@ -237,7 +237,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 for dep, version in zip(chosen, versions):
                     dep['version'] = version
         except ComposeError as exc:
-            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc))
+            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc, client.secrets))
         return chosen
 
     def _wanted(self, dep):

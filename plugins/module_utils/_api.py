@@ -169,6 +169,8 @@ class ComposeClient:
         self.session = session or Session()
         # As the session's auth, not a header: a header would lose to a netrc entry in a session that reads one.
         self.session.auth = _Auth(token)
+        # Masked in every error message built from what a server sent.
+        self.secrets = (token,)
         self.session.headers.update({
             'Accept': 'application/json',
             'User-Agent': '%s python-requests/%s' % (USER_AGENT, requests.__version__),
@@ -255,7 +257,7 @@ class ComposeClient:
             return data, None
         if status == expect:
             return data, ComposeError(problem, method=method, path=path, status=status)
-        message = describe_error_body(data if problem is None else None, response, content)
+        message = describe_error_body(data if problem is None else None, response, content, self.secrets)
         kwargs = dict(method=method, path=path, status=status, api_message=message)
         if status in (401, 403):
             return data, ComposeAuthError(message, **kwargs)

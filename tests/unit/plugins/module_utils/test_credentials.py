@@ -12,6 +12,7 @@ from responses.registries import OrderedRegistry
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import ComposeClient
 from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError, redact
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError, mask
 
 BASE = 'https://api.test/2016-07'
 TOKEN = 'feedfacecafebeef' * 4
@@ -121,3 +122,39 @@ def test_a_failed_download_shows_no_user_or_password(api, tmp_path):
         Downloader(attempts=0).fetch(link, str(tmp_path / 'a.tar.gz'))
     assert 'objects.test/fizz.tar.gz' in str(info.value)
     assert not any(secret in str(info.value) for secret in ('user', 'password', 's3cr3tsig'))
+
+
+def pieces(secret, size=8):
+    return [secret[start:start + size] for start in range(len(secret) - size + 1)]
+
+
+def echo(token, status=400):
+    """A JSON error body echoing the token where the 200-character preview of its JSON cuts it in two."""
+    body = {'detail': 'x' * 170 + token + ' was seen', 'request': {'Authorization': 'Bearer ' + token}}
+    assert 0 < 200 - len('{"detail": "') - 170 < len(token)
+    return body
+
+
+def test_mask_comes_before_the_cut():
+    text = 'x' * 190 + TOKEN
+    assert mask(text, [TOKEN], 200) == 'x' * 190 + '********'
+    assert mask(text, [], 200) == text[:200] + '...'
+    assert mask('a "quoted\\" secret', ['quoted\\']) == 'a "********" secret'
+    assert mask('no secret', [None, '']) == 'no secret'
+
+
+@pytest.mark.parametrize('status', [400, 401, 500])
+def test_an_echoed_token_is_masked_before_the_preview_is_cut(api, status):
+    api.get(BASE + '/deployments', status=status, json=echo(TOKEN))
+    with pytest.raises(ComposeError) as info:
+        client().list_deployments()
+    message = str(info.value)
+    assert 'unexpected error body: {"detail": "xxx' in message and '********' in message
+    assert not any(piece in message for piece in pieces(TOKEN)), message
+
+
+def test_an_echoed_token_in_an_errors_string_is_masked(api):
+    api.get(BASE + '/deployments', status=401, json={'errors': 'token %s is not valid' % TOKEN})
+    with pytest.raises(ComposeError) as info:
+        client().list_deployments()
+    assert str(info.value).startswith('GET /deployments failed: 401 Unauthorized: token ******** is not valid')
