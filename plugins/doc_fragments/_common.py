@@ -53,4 +53,11 @@ requirements:
   - requests
 notes:
   - All API calls run where the module runs; use C(delegate_to=localhost) to run them on the controller.
+  - Requests, to the API and to download links, go through the proxy named by the environment variable
+    E(HTTPS_PROXY) or E(HTTP_PROXY) (by the URL's scheme), else E(ALL_PROXY), except to the hosts listed in
+    E(NO_PROXY); the lower-case names work too (on macOS, when none is set, the system's proxy settings).
+  - With O(validate_certs=true) and no O(ca_path), E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE), when set, replaces
+    the system's CA store. No other environment variable of the C(requests) library is used.
+  - C(~/.netrc) (or the file E(NETRC) names) is never read. The API gets the token and nothing else; the host of a
+    download link gets no credentials beyond what the link itself carries.
 '''

@@ -100,6 +100,12 @@ notes:
     both hosts are named C(<name>_<id>) and a warning says so; C(compose_deployment_id) tells them apart.
   - With O(cache) on, the cache holds the deployment list (ids, names, types, versions, dates and notes), never the
     token; O(cache_timeout) says for how long.
+  - Requests go through the proxy named by the environment variable E(HTTPS_PROXY) or E(HTTP_PROXY) (by the scheme
+    of O(api_url)), else E(ALL_PROXY), unless E(NO_PROXY) lists the API's host; the lower-case names work too (on
+    macOS, when none is set, the system's proxy settings).
+  - With O(validate_certs=true) and no O(ca_path), E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE), when set, replaces
+    the system's CA store.
+  - C(~/.netrc) (or the file E(NETRC) names) is never read; the API gets the token and nothing else.
 requirements:
   - requests
 seealso:
@@ -231,7 +237,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 for dep, version in zip(chosen, versions):
                     dep['version'] = version
         except ComposeError as exc:
-            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc))
+            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc, client.secrets))
         return chosen
 
     def _wanted(self, dep):

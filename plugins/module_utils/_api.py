@@ -114,6 +114,44 @@ def sort_newest_first(items):
     return sorted(items, key=lambda item: parse_time(item.get('created_at')) or _EPOCH, reverse=True)
 
 
+if HAS_REQUESTS:
+    class _Auth(requests.auth.AuthBase):
+        """The Authorization of every request a Session sends: the bearer token, or with none what the URL itself
+        carries (user:password@, which requests would send as Basic anyway). Never ~/.netrc: requests reads it only
+        for a request whose session has no auth, and its `default` entry would replace the token, or reach the
+        download host."""
+
+        def __init__(self, token=None):
+            self.token = token
+
+        def __call__(self, request):
+            if self.token is not None:
+                request.headers['Authorization'] = 'Bearer %s' % self.token
+            else:
+                user, password = requests.utils.get_auth_from_url(request.url)
+                if user or password:
+                    request = requests.auth.HTTPBasicAuth(user, password)(request)
+            return request
+
+    class Session(requests.Session):
+        """A requests session that never reads ~/.netrc (or $NETRC) and otherwise trusts the environment as
+        requests does: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY (lower case too), and REQUESTS_CA_BUNDLE or
+        CURL_CA_BUNDLE when certificates are checked against the default store. Give token for the API."""
+
+        def __init__(self, token=None):
+            super().__init__()
+            self.auth = _Auth(token)
+
+        def rebuild_auth(self, prepared_request, response):
+            """On a redirect to another host drop the Authorization header, as requests does, but look up no
+            netrc credentials for the new host."""
+            if 'Authorization' in prepared_request.headers and self.should_strip_auth(response.request.url,
+                                                                                      prepared_request.url):
+                del prepared_request.headers['Authorization']
+else:  # pragma: no cover - reported by client_from_module()
+    _Auth = Session = None
+
+
 class ComposeClient:
     """One session to the Compose API. Takes plain values, never an AnsibleModule."""
 
@@ -128,9 +166,12 @@ class ComposeClient:
         # Looked up at construction, so tests can replace time.sleep and time.monotonic.
         self.sleep = sleep or time.sleep
         self.clock = clock or time.monotonic
-        self.session = session or requests.Session()
+        self.session = session or Session()
+        # As the session's auth, not a header: a header would lose to a netrc entry in a session that reads one.
+        self.session.auth = _Auth(token)
+        # Masked in every error message built from what a server sent.
+        self.secrets = (token,)
         self.session.headers.update({
-            'Authorization': 'Bearer %s' % token,
             'Accept': 'application/json',
             'User-Agent': '%s python-requests/%s' % (USER_AGENT, requests.__version__),
         })
@@ -216,7 +257,7 @@ class ComposeClient:
             return data, None
         if status == expect:
             return data, ComposeError(problem, method=method, path=path, status=status)
-        message = describe_error_body(data if problem is None else None, response, content)
+        message = describe_error_body(data if problem is None else None, response, content, self.secrets)
         kwargs = dict(method=method, path=path, status=status, api_message=message)
         if status in (401, 403):
             return data, ComposeAuthError(message, **kwargs)

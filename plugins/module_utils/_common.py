@@ -18,6 +18,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeAuthError,
     ComposeError,
     ComposeNotFoundError,
+    mask,
 )
 
 TOKEN_VARS = ('COMPOSEAPITOKEN', 'COMPOSE_API_TOKEN')
@@ -186,12 +187,12 @@ def deployment_summary(deployment):
     return dict((key, deployment.get(key)) for key in keys if key in deployment)
 
 
-def describe(exc):
-    """The one-line message for a failure, with the hint that says what to do."""
+def describe(exc, secrets=()):
+    """The one-line message for a failure, with the hint that says what to do, and the secrets masked."""
     if isinstance(exc, ComposeAuthError) and exc.hint is None:
         exc.hint = ('the API token was refused: check the api_token option or the %s / %s environment variables'
                     % TOKEN_VARS)
-    return str(exc)
+    return mask(exc, secrets)
 
 
 def run(module, work):
@@ -204,7 +205,7 @@ def run(module, work):
             extra['status'] = exc.status
         if getattr(exc, 'recipe', None):
             extra['recipe'] = recipe_summary(exc.recipe)
-        module.fail_json(msg=describe(exc), **extra)
+        module.fail_json(msg=describe(exc, (module.params.get('api_token'),)), **extra)
 
 
 def recipe_summary(recipe):

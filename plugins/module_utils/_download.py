@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
     MAX_RETRY_AFTER,
     USER_AGENT,
+    Session,
     parse_retry_after,
     parse_time,
     requests,
@@ -59,9 +60,9 @@ def archive_name(deployment_name, backup_id, created_at):
 
 
 def redact(url):
-    """A link without its query (the signature): safe to show."""
+    """A link without its user:password@ and its query (the signature): safe to show."""
     parts = urlparse(url or '')
-    return '%s://%s%s' % (parts.scheme, parts.netloc, parts.path)
+    return '%s://%s%s' % (parts.scheme, parts.netloc.rpartition('@')[2], parts.path)
 
 
 def sidecar_path(path):
@@ -244,7 +245,8 @@ class Downloader:
         self.verify = verify
         self.sleep = sleep or time.sleep
         # A session of its own: the API session carries the bearer token, which must not reach the link's host.
-        self.session = session or requests.Session()
+        # Nor any from ~/.netrc (see Session).
+        self.session = session or Session()
         self.session.headers['User-Agent'] = USER_AGENT
 
     def fetch(self, url, path, refresh=None, checksum=None, mode=0o600):

@@ -14,6 +14,27 @@ _REASONS = {
     500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 }
 _BODY_PREVIEW = 200
+MASK = '********'
+
+
+def mask(text, secrets=(), limit=None):
+    """text with every secret replaced by MASK, then cut to limit characters (marked with '...').
+
+    Every message built from text a server sent, or from an exception, goes through here: masking comes before
+    the cut, so that a cut cannot leave a piece of a secret that no later masking (Ansible's no_log included)
+    recognises. A secret is also masked in the form json.dumps gives it.
+    """
+    text = str(text)
+    forms = set()
+    for secret in secrets:
+        if secret:
+            secret = str(secret)
+            forms.update((secret, json.dumps(secret)[1:-1]))
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + '...'
+    return text
 
 
 class ComposeError(Exception):
@@ -103,11 +124,12 @@ def _fmt(number):
     return ('%.1f' % number).rstrip('0').rstrip('.')
 
 
-def describe_error_body(data, response=None, content=None):
-    """Turn either Compose error shape (compose-api.md §3), or a non-JSON body, into one line."""
+def describe_error_body(data, response=None, content=None, secrets=()):
+    """Turn either Compose error shape (compose-api.md §3), or a non-JSON body, into one line without the secrets
+    (the token a server or proxy may echo)."""
     errors = data.get('errors') if isinstance(data, dict) else None
     if isinstance(errors, str) and errors:
-        return errors
+        return mask(errors, secrets)
     if isinstance(errors, dict) and errors:
         parts = []
         for field in sorted(errors):
@@ -115,9 +137,9 @@ def describe_error_body(data, response=None, content=None):
             if isinstance(messages, list):
                 messages = ', '.join(str(m) for m in messages)
             parts.append('%s %s' % (field, messages))
-        return '; '.join(parts)
+        return mask('; '.join(parts), secrets)
     if data is not None:
-        return 'unexpected error body: %s' % json.dumps(data, sort_keys=True)[:_BODY_PREVIEW]
+        return 'unexpected error body: %s' % mask(json.dumps(data, sort_keys=True), secrets, _BODY_PREVIEW)
     if response is None:
         return 'no details'
     size = len((response.content if content is None else content) or b'')

@@ -46,7 +46,7 @@ class Job:
             elif isinstance(exc, ComposeRecipeFailed) and exc.hint is None:
                 exc.hint = self.FAILED_HINT
             self.result['elapsed'] = self._elapsed()
-            self.module.fail_json(msg=describe(exc), **self.result)
+            self.module.fail_json(msg=describe(exc, (self.module.params.get('api_token'),)), **self.result)
         self.result['elapsed'] = self._elapsed()
         if self.module._diff:
             self.result['diff'] = self.diff

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The compose inventory plugin never shows the token, whole or in part, in its errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from responses.registries import OrderedRegistry
+
+from ansible.errors import AnsibleError
+from ansible.inventory.data import InventoryData
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import inventory_loader
+
+BASE = 'https://api.test/2016-07'
+TOKEN = '0123456789abcdef' * 4
+
+
+@pytest.fixture
+def api(monkeypatch):
+    for var in ('COMPOSEAPITOKEN', 'COMPOSE_API_TOKEN', 'COMPOSE_API_URL'):
+        monkeypatch.delenv(var, raising=False)
+    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+def parse(tmp_path):
+    """The plugin's own parse(), so a failure reaches the test instead of becoming a warning."""
+    path = tmp_path / 'compose.yml'
+    path.write_text(json.dumps({'plugin': 'composeio.dbaas.compose', 'api_url': BASE, 'api_retries': 0,
+                                'api_token': TOKEN}))
+    inventory_loader.get('composeio.dbaas.compose').parse(InventoryData(), DataLoader(), str(path), cache=False)
+
+
+def pieces(secret, size=8):
+    return [secret[start:start + size] for start in range(len(secret) - size + 1)]
+
+
+@pytest.mark.parametrize('body', [
+    # The 200-character preview of this JSON cuts the token in two.
+    {'detail': 'x' * 170 + TOKEN},
+    {'errors': 'token %s is not valid' % TOKEN},
+])
+def test_an_echoed_token_is_masked(api, tmp_path, body):
+    api.get(BASE + '/deployments', status=401, json=body)
+    with pytest.raises(AnsibleError) as failure:
+        parse(tmp_path)
+    message = str(failure.value)
+    assert 'GET /deployments failed: 401 Unauthorized' in message and '********' in message
+    assert not any(piece in message for piece in pieces(TOKEN)), message
