@@ -228,10 +228,11 @@ class BackupJob(Job):
             return
         path = os.path.join(self.dest_dir, self.dest_file or _download.archive_name(
             self.deployment.get('name'), backup.get('id'), backup.get('created_at')))
-        before = _download.local_state(path)
+        checksum = _SHA256.match(p['checksum']).group(2).lower() if p['checksum'] else None
+        # With a checksum, what is on disk is hashed: the sidecar alone only says what was written there.
+        before = _download.local_state(path, hash_file=checksum is not None)
         self.diff['before'] = dict(before)
         self.result['dest'] = path
-        checksum = _SHA256.match(p['checksum']).group(2).lower() if p['checksum'] else None
         if before.get('backup_id') == _download.safe_name(backup.get('id')) and checksum in (None, before['sha256']):
             self.result.update(size=before['size'], sha256=before['sha256'])
         else:
@@ -256,10 +257,36 @@ class BackupJob(Job):
         self._remove_stale_parts(path)
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
                                           sleep=self.client.sleep, verify=self.client.verify)
+
+        def place(tmp, got):
+            self._place(path, tmp, backup, got, mode)
+
         got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
-                               checksum=checksum, mode=mode)
-        _download.write_sidecar(path, backup, got['sha256'], got['size'], mode=mode)
+                               checksum=checksum, mode=mode, place=place)
         self.result.update(size=got['size'], sha256=got['sha256'], resumed_bytes=got['resumed_bytes'])
+
+    def _place(self, path, archive_tmp, backup, got, mode):
+        """Put the archive and its sidecar in place together, under the deployment's lock.
+
+        The sidecar is written first, beside the destination, so that a full disk fails before anything there
+        changes; then the old sidecar, the archive and the new sidecar are renamed under the lock, so that two runs
+        into one file cannot pair one's archive with the other's sidecar.
+        """
+        side = _download.sidecar_path(path)
+        try:
+            sidecar_tmp = _download.write_sidecar_temp(path, backup, got['sha256'], got['size'], mode=mode)
+        except (IOError, OSError) as exc:
+            raise _download.DownloadError(
+                'cannot write the checksum file %s: %s' % (side, _download.os_reason(exc)),
+                hint='the new archive was discarded and %s left as it was, so the next run downloads again; free '
+                     'space in %s, then run the task again' % (path, os.path.dirname(path)))
+        try:
+            with _backup.deployment_lock(self.client.base_url, self.deployment['id']):
+                _download.install(path, archive_tmp, sidecar_tmp)
+        finally:
+            # Gone once renamed; still there if a step failed, or if unsafe_writes copied it into place.
+            _download.remove(sidecar_tmp)
+            _download.remove(archive_tmp)
 
     def _remove_stale_parts(self, path):
         """Remove what killed runs left beside the destination: partial downloads nobody will resume."""

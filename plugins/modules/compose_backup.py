@@ -32,7 +32,12 @@ description:
     final sync is short and a large backup does not push the host's working set out of memory.
   - Beside the archive, C(<file>.sha256) holds its checksum in C(sha256sum) format, preceded by a comment line with
     the backup id, deployment id, creation time and size (C(sha256sum -c) ignores comment lines). A re-run for the
-    same backup finds it and does not download again; a different backup replaces the file atomically.
+    same backup finds it and does not download again when the archive has the size its checksum file records
+    and, with O(checksum), when the archive on disk hashes to it. A different backup replaces the file
+    atomically; the old checksum file is removed before the new archive takes its name and the new one is renamed
+    in after, under the deployment's lock, so an archive is never paired with another backup's checksum file. A
+    failure part way (a full disk, say) leaves at most an archive without a checksum file, which the next run
+    downloads again.
 author:
   - composeio.dbaas maintainers (@composeio)
 extends_documentation_fragment:
@@ -104,6 +109,8 @@ options:
     description:
       - Expected SHA-256 of the archive, as 64 hexadecimal characters, optionally prefixed by V(sha256:).
       - A download that does not match fails and is discarded.
+      - An archive already at the destination is hashed before it is taken for the backup; without O(checksum),
+        its checksum file and size are trusted.
     type: str
   download_retries:
     description:

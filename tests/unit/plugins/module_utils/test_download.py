@@ -148,3 +148,26 @@ def test_without_the_hint_the_download_is_the_same(api, downloader, monkeypatch,
     api.get(LINK, body=PAYLOAD)
     assert downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'))['sha256'] == SHA
     assert (tmp_path / 'a.tar.gz').read_bytes() == PAYLOAD
+
+
+@pytest.mark.parametrize('failing', ['archive', 'sidecar'])
+def test_install_never_pairs_an_archive_with_another_ones_sidecar(tmp_path, failing):
+    dest = str(tmp_path / 'fizz.tar.gz')
+    with open(dest, 'wb') as handle:
+        handle.write(b'old')
+    with open(_download.sidecar_path(dest), 'w') as handle:
+        handle.write(_download.sidecar_text(dest, {'id': 'old'}, hashlib.sha256(b'old').hexdigest(), 3))
+    archive = str(tmp_path / '.new.part')
+    with open(archive, 'wb') as handle:
+        handle.write(b'new')
+    sidecar = _download.write_sidecar_temp(dest, {'id': 'new'}, hashlib.sha256(b'new').hexdigest(), 3)
+
+    def move(src, dst):
+        if dst.endswith('.sha256') == (failing == 'sidecar'):
+            raise OSError(28, 'No space left on device')
+        os.replace(src, dst)
+
+    with pytest.raises(DownloadError, match=r'No space left on device \(ENOSPC\).*next run downloads'):
+        _download.install(dest, archive, sidecar, move=move)
+    assert not os.path.exists(_download.sidecar_path(dest))
+    assert _download.local_state(dest) == {}
