@@ -282,11 +282,23 @@ class BackupJob(Job):
                      'space in %s, then run the task again' % (path, os.path.dirname(path)))
         try:
             with _backup.deployment_lock(self.client.base_url, self.deployment['id']):
-                _download.install(path, archive_tmp, sidecar_tmp)
+                _download.install(path, archive_tmp, sidecar_tmp, move=self._move)
         finally:
             # Gone once renamed; still there if a step failed, or if unsafe_writes copied it into place.
             _download.remove(sidecar_tmp)
             _download.remove(archive_tmp)
+
+    def _move(self, src, dest):
+        """Rename src to dest through module.atomic_move, which honours unsafe_writes (a bind-mounted file, say).
+
+        atomic_move gives a file it creates the permissions the umask allows: a new archive stays private until
+        mode is applied.
+        """
+        umask = os.umask(0o077)
+        try:
+            self.module.atomic_move(src, dest, unsafe_writes=bool(self.params.get('unsafe_writes')))
+        finally:
+            os.umask(umask)
 
     def _remove_stale_parts(self, path):
         """Remove what killed runs left beside the destination: partial downloads nobody will resume."""

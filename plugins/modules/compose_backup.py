@@ -104,6 +104,8 @@ options:
         C(<deployment>_<UTC creation time>_<backup id>.tar.gz); any other path is the file itself, and its
         directory must exist.
       - The file mode defaults to V(0600). Use O(mode), O(owner) and O(group) to change it.
+      - The archive and its checksum file are renamed into place; where that is impossible (a file bind-mounted
+        into a container), O(unsafe_writes=true) writes them in place instead.
     type: path
   checksum:
     description:

@@ -629,8 +629,8 @@ def test_the_archive_and_its_sidecar_are_renamed_under_the_deployment_lock(
     renamed = []
     for name in ('rename', 'replace'):
         def wrapper(src, dst, real=getattr(os, name)):
-            if os.path.basename(str(dst)).startswith('fizz.tar.gz'):
-                renamed.append((os.path.basename(str(dst)), lock_held()))
+            if os.path.basename(os.fsdecode(dst)).startswith('fizz.tar.gz'):
+                renamed.append((os.path.basename(os.fsdecode(dst)), lock_held()))
             return real(src, dst)
         monkeypatch.setattr(os, name, wrapper)
     dest = tmp_path / 'fizz.tar.gz'
@@ -642,4 +642,35 @@ def test_the_archive_and_its_sidecar_are_renamed_under_the_deployment_lock(
                                                 'dest': str(dest)})
     assert 'failed' not in result
     assert renamed == [('fizz.tar.gz', True), ('fizz.tar.gz.sha256', True)]
+    assert_paired(dest)
+
+
+@pytest.mark.parametrize('unsafe', [True, False])
+def test_unsafe_writes_writes_a_file_that_cannot_be_renamed_over_in_place(
+        api, run_module, fake_time, tmp_path, monkeypatch, unsafe):
+    # A file bind-mounted into a container: renaming onto it fails with EBUSY, writing into it works.
+    import errno
+    dest = tmp_path / 'fizz.tar.gz'
+    previous_backup(dest)
+    for name in ('rename', 'replace'):
+        def busy(src, dst, real=getattr(os, name)):
+            if os.path.abspath(os.fsdecode(dst)) == str(dest):
+                raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+            return real(src, dst)
+        monkeypatch.setattr(os, name, busy)
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                              'dest': str(dest), 'unsafe_writes': unsafe})
+    monkeypatch.undo()
+    if unsafe:
+        assert 'failed' not in result and result['downloaded'] is True
+        assert dest.read_bytes() == PAYLOAD and oct(os.stat(str(dest)).st_mode & 0o777) == '0o600'
+        with open(str(dest) + '.sha256') as handle:
+            assert handle.read().splitlines()[1] == '%s  fizz.tar.gz' % PAYLOAD_SHA
+    else:
+        assert result['failed'] is True
+        assert result['msg'].startswith('cannot move the download into place at %s: ' % dest)
+        assert 'the next run downloads again' in result['msg'] and 'Traceback' not in out
     assert_paired(dest)
