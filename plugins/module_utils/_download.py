@@ -418,8 +418,7 @@ class Downloader:
         if scheme not in ('http', 'https'):
             raise DownloadError('refusing a download link with scheme %r: only http and https are allowed' % scheme,
                                 hint='the API returned an unexpected link; nothing was downloaded')
-        response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True,
-                                    verify=self.verify)
+        response = self._follow(url, headers)
         status = response.status_code
         if status == 403:
             response.close()
@@ -438,6 +437,36 @@ class Downloader:
                 raise _Retry('HTTP %d' % status, None if wait is None else min(wait, MAX_RETRY_AFTER))
             raise DownloadError('download from %s failed: HTTP %d' % (redact(url), status), hint=_KEEP)
         return response
+
+    def _follow(self, url, headers):
+        """GET url, following at most MAX_REDIRECTS redirects, never from https to plain http nor to another scheme.
+
+        The redirects are followed here rather than by requests, so that a downgrade is refused before the signed
+        link is sent in clear. Messages name hosts only: a link's query string is its signature.
+        """
+        first = url
+        for dummy in range(MAX_REDIRECTS + 1):
+            response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=False,
+                                        verify=self.verify)
+            target = self.session.get_redirect_target(response)
+            if target is None:
+                return response
+            response.close()
+            target = requests.utils.requote_uri(urljoin(url, target))
+            here, there = urlparse(url), urlparse(target)
+            if there.scheme not in ('http', 'https'):
+                raise DownloadError('the download link at %s redirected to a link with scheme %r: only http and https '
+                                    'are allowed' % (here.hostname, there.scheme),
+                                    hint='nothing was downloaded and the destination was left as it was')
+            if here.scheme == 'https' and there.scheme == 'http':
+                raise DownloadError('the download link at %s redirected to plain http at %s: refusing to fetch the '
+                                    'backup unencrypted' % (here.hostname, there.hostname),
+                                    hint='nothing was downloaded and the destination was left as it was; the object '
+                                         'store, or a proxy in front of it, should redirect to https')
+            url = target
+        raise DownloadError('the download link at %s redirected more than %d times' % (urlparse(first).hostname,
+                                                                                        MAX_REDIRECTS),
+                            hint='nothing was downloaded and the destination was left as it was; try again later')
 
     @staticmethod
     def _copy(response, out, hasher):
