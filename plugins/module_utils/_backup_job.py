@@ -10,6 +10,7 @@ import datetime
 import os
 import re
 import time
+from urllib.parse import urlparse
 
 from ansible_collections.composeio.dbaas.plugins.module_utils import _backup, _download
 from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
@@ -255,6 +256,9 @@ class BackupJob(Job):
     def _fetch(self, link, path, backup, checksum):
         mode = 0o600
         self._remove_stale_parts(path)
+        if self.client.verify is False and urlparse(link).scheme == 'https':
+            self.module.warn('validate_certs is false: the TLS certificate of the download host %s is not checked'
+                             % urlparse(link).hostname)
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
                                           sleep=self.client.sleep, verify=self.client.verify)
 

@@ -26,6 +26,9 @@ description:
     the destination, hashing on the way; the size is checked against C(Content-Length) and, with O(checksum),
     the SHA-256; then the file is synced and renamed into place. A dropped connection resumes from the bytes
     already on disk. On any failure the destination is left exactly as it was and no temporary file remains.
+    Redirects from the link are followed, at most 10, but never from https to plain http, which fails before
+    the link is sent unencrypted. The download host's certificate is checked as O(validate_certs) and O(ca_path)
+    say, as for the API.
     A run killed outright (SIGKILL, an async time limit) cannot clean up, so the next download of that deployment
     into the same folder removes such partial files (C(.<name>.XXXXXXXX.part)) untouched for a day, with a warning.
   - The archive is handed to the disk as it arrives (every 32 MiB) and does not stay in the page cache, so the

@@ -674,3 +674,16 @@ def test_unsafe_writes_writes_a_file_that_cannot_be_renamed_over_in_place(
         assert result['msg'].startswith('cannot move the download into place at %s: ' % dest)
         assert 'the next run downloads again' in result['msg'] and 'Traceback' not in out
     assert_paired(dest)
+
+
+def test_a_download_redirected_from_https_to_http_fails_and_writes_nothing(api, run_module, fake_time, tmp_path):
+    secure = 'https://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+    deployments(api)
+    details(api, NEW_DEMAND, link=secure)
+    api.get(secure, status=302, headers={'Location': LINK})
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                              'dest': str(tmp_path), 'validate_certs': False})
+    assert result['failed'] is True
+    assert result['msg'].startswith('the download link at objects.test redirected to plain http at objects.test')
+    assert 's3cr3tsig' not in out and os.listdir(str(tmp_path)) == []
+    assert 'the TLS certificate of the download host objects.test is not checked' in run_module.err
