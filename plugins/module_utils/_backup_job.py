@@ -283,7 +283,7 @@ class BackupJob(Job):
             raise _download.DownloadError(
                 'cannot write the checksum file %s: %s' % (side, _download.os_reason(exc)),
                 hint='the new archive was discarded and %s left as it was, so the next run downloads again; free '
-                     'space in %s, then run the task again' % (path, os.path.dirname(path)))
+                     'space in %s (or fix its permissions), then run the task again' % (path, os.path.dirname(path)))
         try:
             with _backup.deployment_lock(self.client.base_url, self.deployment['id']):
                 _download.install(path, archive_tmp, sidecar_tmp, move=self._move)
