@@ -28,6 +28,8 @@ options:
   validate_certs:
     description:
       - Whether to check the TLS certificate of O(api_url).
+      - M(composeio.dbaas.compose_backup) applies it to the host of a backup's download link too (usually a public
+        object store), so that both work through a TLS-intercepting proxy.
       - Only set this to V(false) against a test server; the task then warns.
       - If not set, the environment variable E(COMPOSE_VALIDATE_CERTS) is used.
     type: bool
@@ -35,6 +37,9 @@ options:
   ca_path:
     description:
       - A PEM file of CA certificates to check the API's certificate against, instead of the system store.
+      - M(composeio.dbaas.compose_backup) checks the certificate of a backup's download host against it too, so it
+        must also hold the CA that signed that host's certificate (a public CA for a public object store, or the
+        CA of a TLS-intercepting proxy).
       - If not set, the environment variable E(COMPOSE_CA_PATH) is used.
     type: path
   request_timeout:

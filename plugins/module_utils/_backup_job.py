@@ -10,6 +10,7 @@ import datetime
 import os
 import re
 import time
+from urllib.parse import urlparse
 
 from ansible_collections.composeio.dbaas.plugins.module_utils import _backup, _download
 from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
@@ -228,10 +229,11 @@ class BackupJob(Job):
             return
         path = os.path.join(self.dest_dir, self.dest_file or _download.archive_name(
             self.deployment.get('name'), backup.get('id'), backup.get('created_at')))
-        before = _download.local_state(path)
+        checksum = _SHA256.match(p['checksum']).group(2).lower() if p['checksum'] else None
+        # With a checksum, what is on disk is hashed: the sidecar alone only says what was written there.
+        before = _download.local_state(path, hash_file=checksum is not None)
         self.diff['before'] = dict(before)
         self.result['dest'] = path
-        checksum = _SHA256.match(p['checksum']).group(2).lower() if p['checksum'] else None
         if before.get('backup_id') == _download.safe_name(backup.get('id')) and checksum in (None, before['sha256']):
             self.result.update(size=before['size'], sha256=before['sha256'])
         else:
@@ -254,12 +256,53 @@ class BackupJob(Job):
     def _fetch(self, link, path, backup, checksum):
         mode = 0o600
         self._remove_stale_parts(path)
+        if self.client.verify is False and urlparse(link).scheme == 'https':
+            self.module.warn('validate_certs is false: the TLS certificate of the download host %s is not checked'
+                             % urlparse(link).hostname)
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
                                           sleep=self.client.sleep, verify=self.client.verify)
+
+        def place(tmp, got):
+            self._place(path, tmp, backup, got, mode)
+
         got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
-                               checksum=checksum, mode=mode)
-        _download.write_sidecar(path, backup, got['sha256'], got['size'], mode=mode)
+                               checksum=checksum, mode=mode, place=place)
         self.result.update(size=got['size'], sha256=got['sha256'], resumed_bytes=got['resumed_bytes'])
+
+    def _place(self, path, archive_tmp, backup, got, mode):
+        """Put the archive and its sidecar in place together, under the deployment's lock.
+
+        The sidecar is written first, beside the destination, so that a full disk fails before anything there
+        changes; then the old sidecar, the archive and the new sidecar are renamed under the lock, so that two runs
+        into one file cannot pair one's archive with the other's sidecar.
+        """
+        side = _download.sidecar_path(path)
+        try:
+            sidecar_tmp = _download.write_sidecar_temp(path, backup, got['sha256'], got['size'], mode=mode)
+        except (IOError, OSError) as exc:
+            raise _download.DownloadError(
+                'cannot write the checksum file %s: %s' % (side, _download.os_reason(exc)),
+                hint='the new archive was discarded and %s left as it was, so the next run downloads again; free '
+                     'space in %s (or fix its permissions), then run the task again' % (path, os.path.dirname(path)))
+        try:
+            with _backup.deployment_lock(self.client.base_url, self.deployment['id']):
+                _download.install(path, archive_tmp, sidecar_tmp, move=self._move)
+        finally:
+            # Gone once renamed; still there if a step failed, or if unsafe_writes copied it into place.
+            _download.remove(sidecar_tmp)
+            _download.remove(archive_tmp)
+
+    def _move(self, src, dest):
+        """Rename src to dest through module.atomic_move, which honours unsafe_writes (a bind-mounted file, say).
+
+        atomic_move gives a file it creates the permissions the umask allows: a new archive stays private until
+        mode is applied.
+        """
+        umask = os.umask(0o077)
+        try:
+            self.module.atomic_move(src, dest, unsafe_writes=bool(self.params.get('unsafe_writes')))
+        finally:
+            os.umask(umask)
 
     def _remove_stale_parts(self, path):
         """Remove what killed runs left beside the destination: partial downloads nobody will resume."""

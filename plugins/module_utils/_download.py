@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import queue
@@ -14,7 +15,7 @@ import stat
 import tempfile
 import threading
 import time
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
     MAX_RETRY_AFTER,
@@ -33,6 +34,8 @@ WRITE_BEHIND = 32 << 20
 # A partial download untouched this long belongs to a run that was killed (see stale_parts).
 STALE_PART = 86400
 SIDECAR_TAG = '# composeio.dbaas'
+# Redirects followed from a download link before giving up (requests allows 30).
+MAX_REDIRECTS = 10
 _UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
 _SHA256_HEX = re.compile(r'^[0-9a-f]{64}$')
 _END = object()
@@ -79,43 +82,113 @@ def read_sidecar(path):
                 if line.startswith(SIDECAR_TAG):
                     meta.update(field.split('=', 1) for field in line[len(SIDECAR_TAG):].split() if '=' in field)
                 elif line and not line.startswith('#'):
-                    meta['sha256'] = line.split()[0]
+                    fields = line.split(None, 1)
+                    meta['sha256'] = fields[0]
+                    if len(fields) > 1:
+                        meta['name'] = fields[1].lstrip('*')
     except (IOError, OSError, ValueError):
         return None
     return meta if 'sha256' in meta and 'backup_id' in meta else None
 
 
-def local_state(path):
-    """What is at path now: {path, backup_id, size, sha256} when the archive and its sidecar agree, else {}."""
+def _hash_file(handle):
+    hasher = hashlib.sha256()
+    for data in iter(lambda: handle.read(CHUNK), b''):
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def local_state(path, hash_file=False):
+    """What is at path now: {path, backup_id, size, sha256} when the archive and its sidecar agree, else {}.
+
+    They agree when the sidecar names this file and its size and, with hash_file, the file hashes to the sidecar's
+    SHA-256. The sidecar is read before and after the archive is opened: a writer removes the old sidecar before it
+    renames a new archive into place (see install), so the same sidecar both times means that the opened archive is
+    the one it describes, without a lock.
+    """
     meta = read_sidecar(path)
-    try:
-        size = os.stat(path).st_size
-    except OSError:
+    if not meta or meta.get('name', os.path.basename(path)) != os.path.basename(path):
         return {}
-    if not meta or str(size) != meta.get('size'):
+    try:
+        with open(path, 'rb') as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if str(size) != meta.get('size') or read_sidecar(path) != meta:
+                return {}
+            if hash_file and _hash_file(handle) != meta['sha256'].lower():
+                return {}
+    except (IOError, OSError):
         return {}
     return dict(path=path, backup_id=meta['backup_id'], size=size, sha256=meta['sha256'])
 
 
-def _atomic_write(path, text, mode):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.%s.' % os.path.basename(path), suffix='.tmp')
+def _temp_file(path, text, mode):
+    """Write text to a new temporary file beside path, synced; return its path. Nothing is left on failure."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.%s.' % os.path.basename(path),
+                               suffix='.tmp')
     try:
         with os.fdopen(fd, 'w') as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException:
         remove(tmp)
         raise
+    return tmp
 
 
-def write_sidecar(path, backup, sha256, size, mode=0o600):
+def sidecar_text(path, backup, sha256, size):
     header = '%s backup_id=%s deployment_id=%s created_at=%s size=%d' % (
         SIDECAR_TAG, safe_name(backup.get('id')), safe_name(backup.get('deployment_id')),
         safe_name(backup.get('created_at')), size)
-    _atomic_write(sidecar_path(path), '%s\n%s  %s\n' % (header, sha256, os.path.basename(path)), mode)
+    return '%s\n%s  %s\n' % (header, sha256, os.path.basename(path))
+
+
+def write_sidecar_temp(path, backup, sha256, size, mode=0o600):
+    """The sidecar of path, written to a temporary file beside it (see install); return that file's path."""
+    return _temp_file(sidecar_path(path), sidecar_text(path, backup, sha256, size), mode)
+
+
+def os_reason(exc):
+    """An OS error as 'No space left on device (ENOSPC)'; module.atomic_move wraps it in a plain Exception."""
+    cause = exc if isinstance(exc, OSError) else (getattr(exc, '__cause__', None) or exc)
+    if isinstance(cause, OSError) and cause.strerror:
+        code = errno.errorcode.get(cause.errno)
+        return '%s (%s)' % (cause.strerror, code) if code else cause.strerror
+    return str(cause)
+
+
+def install(path, archive_tmp, sidecar_tmp, move=None):
+    """Rename a downloaded archive and its sidecar into place so that no state pairs an archive with another's sidecar.
+
+    The old sidecar goes first: a failure or a crash part way leaves at most an archive without a sidecar, which the
+    next run downloads again. Callers serialise this per destination (the deployment lock) so that two runs into one
+    file cannot interleave. move(src, dest) renames (the module passes module.atomic_move, for unsafe_writes).
+    """
+    move = move or os.replace
+    folder = os.path.dirname(os.path.abspath(path))
+    side = sidecar_path(path)
+    try:
+        os.unlink(side)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise DownloadError('cannot remove the previous checksum file %s: %s' % (side, os_reason(exc)),
+                                hint='the new archive was discarded and %s left as it was; check the permissions '
+                                     'of %s, then run the task again' % (path, folder))
+    _fsync_dir(folder)
+    try:
+        move(archive_tmp, path)
+    except Exception as exc:  # pylint: disable=broad-except
+        raise DownloadError('cannot move the download into place at %s: %s' % (path, os_reason(exc)),
+                            hint='the new archive was discarded; an archive left at %s has no checksum file now, so '
+                                 'the next run downloads again' % path)
+    try:
+        move(sidecar_tmp, side)
+    except Exception as exc:  # pylint: disable=broad-except
+        raise DownloadError('cannot move the checksum file into place at %s: %s' % (side, os_reason(exc)),
+                            hint='the archive at %s is complete but has no checksum file, so the next run downloads '
+                                 'it again' % path)
+    _fsync_dir(folder)
 
 
 def stale_parts(folder, deployment_name, dest_name=None):
@@ -249,11 +322,12 @@ class Downloader:
         self.session = session or Session()
         self.session.headers['User-Agent'] = USER_AGENT
 
-    def fetch(self, url, path, refresh=None, checksum=None, mode=0o600):
+    def fetch(self, url, path, refresh=None, checksum=None, mode=0o600, place=None):
         """Download url to path atomically; return {size, sha256, resumed_bytes, attempts}.
 
         refresh() returns a fresh link when the current one has expired.
-        On any failure the temporary file is removed and path is left as it was.
+        place(tmp, result) puts the complete, synced temporary file at path (default: a rename).
+        On any failure the temporary file is removed and path is left as it was (unless place says otherwise).
         """
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.%s.' % os.path.basename(path),
                                    suffix='.part')
@@ -262,7 +336,10 @@ class Downloader:
                 result = self._transfer(url, out, refresh, checksum.lower() if checksum else None)
                 os.fsync(out.fileno())
             os.chmod(tmp, mode)
-            os.replace(tmp, path)
+            if place is None:
+                os.replace(tmp, path)
+            else:
+                place(tmp, result)
         except BaseException:
             remove(tmp)
             raise
@@ -343,8 +420,7 @@ class Downloader:
         if scheme not in ('http', 'https'):
             raise DownloadError('refusing a download link with scheme %r: only http and https are allowed' % scheme,
                                 hint='the API returned an unexpected link; nothing was downloaded')
-        response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True,
-                                    verify=self.verify)
+        response = self._follow(url, headers)
         status = response.status_code
         if status == 403:
             response.close()
@@ -363,6 +439,36 @@ class Downloader:
                 raise _Retry('HTTP %d' % status, None if wait is None else min(wait, MAX_RETRY_AFTER))
             raise DownloadError('download from %s failed: HTTP %d' % (redact(url), status), hint=_KEEP)
         return response
+
+    def _follow(self, url, headers):
+        """GET url, following at most MAX_REDIRECTS redirects, never from https to plain http nor to another scheme.
+
+        The redirects are followed here rather than by requests, so that a downgrade is refused before the signed
+        link is sent in clear. Messages name hosts only: a link's query string is its signature.
+        """
+        first = url
+        for dummy in range(MAX_REDIRECTS + 1):
+            response = self.session.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=False,
+                                        verify=self.verify)
+            target = self.session.get_redirect_target(response)
+            if target is None:
+                return response
+            response.close()
+            target = requests.utils.requote_uri(urljoin(url, target))
+            here, there = urlparse(url), urlparse(target)
+            if there.scheme not in ('http', 'https'):
+                raise DownloadError('the download link at %s redirected to a link with scheme %r: only http and https '
+                                    'are allowed' % (here.hostname, there.scheme),
+                                    hint='nothing was downloaded and the destination was left as it was')
+            if here.scheme == 'https' and there.scheme == 'http':
+                raise DownloadError('the download link at %s redirected to plain http at %s: refusing to fetch the '
+                                    'backup unencrypted' % (here.hostname, there.hostname),
+                                    hint='nothing was downloaded and the destination was left as it was; the object '
+                                         'store, or a proxy in front of it, should redirect to https')
+            url = target
+        raise DownloadError('the download link at %s redirected more than %d times' % (urlparse(first).hostname,
+                                                                                        MAX_REDIRECTS),
+                            hint='nothing was downloaded and the destination was left as it was; try again later')
 
     @staticmethod
     def _copy(response, out, hasher):

@@ -26,13 +26,21 @@ description:
     the destination, hashing on the way; the size is checked against C(Content-Length) and, with O(checksum),
     the SHA-256; then the file is synced and renamed into place. A dropped connection resumes from the bytes
     already on disk. On any failure the destination is left exactly as it was and no temporary file remains.
+    Redirects from the link are followed, at most 10, but never from https to plain http, which fails before
+    the link is sent unencrypted. The download host's certificate is checked as O(validate_certs) and O(ca_path)
+    say, as for the API.
     A run killed outright (SIGKILL, an async time limit) cannot clean up, so the next download of that deployment
     into the same folder removes such partial files (C(.<name>.XXXXXXXX.part)) untouched for a day, with a warning.
   - The archive is handed to the disk as it arrives (every 32 MiB) and does not stay in the page cache, so the
     final sync is short and a large backup does not push the host's working set out of memory.
   - Beside the archive, C(<file>.sha256) holds its checksum in C(sha256sum) format, preceded by a comment line with
     the backup id, deployment id, creation time and size (C(sha256sum -c) ignores comment lines). A re-run for the
-    same backup finds it and does not download again; a different backup replaces the file atomically.
+    same backup finds it and does not download again when the archive has the size its checksum file records
+    and, with O(checksum), when the archive on disk hashes to it. A different backup replaces the file
+    atomically; the old checksum file is removed before the new archive takes its name and the new one is renamed
+    in after, under the deployment's lock, so an archive is never paired with another backup's checksum file. A
+    failure part way (a full disk, say) leaves at most an archive without a checksum file, which the next run
+    downloads again.
 author:
   - composeio.dbaas maintainers (@composeio)
 extends_documentation_fragment:
@@ -99,11 +107,15 @@ options:
         C(<deployment>_<UTC creation time>_<backup id>.tar.gz); any other path is the file itself, and its
         directory must exist.
       - The file mode defaults to V(0600). Use O(mode), O(owner) and O(group) to change it.
+      - The archive and its checksum file are renamed into place; where that is impossible (a file bind-mounted
+        into a container), O(unsafe_writes=true) writes them in place instead.
     type: path
   checksum:
     description:
       - Expected SHA-256 of the archive, as 64 hexadecimal characters, optionally prefixed by V(sha256:).
       - A download that does not match fails and is discarded.
+      - An archive already at the destination is hashed before it is taken for the backup; without O(checksum),
+        its checksum file and size are trusted.
     type: str
   download_retries:
     description:

@@ -148,3 +148,65 @@ def test_without_the_hint_the_download_is_the_same(api, downloader, monkeypatch,
     api.get(LINK, body=PAYLOAD)
     assert downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'))['sha256'] == SHA
     assert (tmp_path / 'a.tar.gz').read_bytes() == PAYLOAD
+
+
+@pytest.mark.parametrize('failing', ['archive', 'sidecar'])
+def test_install_never_pairs_an_archive_with_another_ones_sidecar(tmp_path, failing):
+    dest = str(tmp_path / 'fizz.tar.gz')
+    with open(dest, 'wb') as handle:
+        handle.write(b'old')
+    with open(_download.sidecar_path(dest), 'w') as handle:
+        handle.write(_download.sidecar_text(dest, {'id': 'old'}, hashlib.sha256(b'old').hexdigest(), 3))
+    archive = str(tmp_path / '.new.part')
+    with open(archive, 'wb') as handle:
+        handle.write(b'new')
+    sidecar = _download.write_sidecar_temp(dest, {'id': 'new'}, hashlib.sha256(b'new').hexdigest(), 3)
+
+    def move(src, dst):
+        if dst.endswith('.sha256') == (failing == 'sidecar'):
+            raise OSError(28, 'No space left on device')
+        os.replace(src, dst)
+
+    with pytest.raises(DownloadError, match=r'No space left on device \(ENOSPC\).*next run downloads'):
+        _download.install(dest, archive, sidecar, move=move)
+    assert not os.path.exists(_download.sidecar_path(dest))
+    assert _download.local_state(dest) == {}
+
+
+SECURE = 'https://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused_before_it_is_followed(api, downloader, tmp_path):
+    api.get(SECURE, status=302, headers={'Location': 'http://mirror.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'})
+    with pytest.raises(DownloadError) as info:
+        downloader.fetch(SECURE, str(tmp_path / 'a.tar.gz'))
+    message = str(info.value)
+    assert message.startswith('the download link at objects.test redirected to plain http at mirror.test: refusing')
+    assert 's3cr3tsig' not in message and 'nothing was downloaded' in message
+    assert [call.request.url for call in api.calls] == [SECURE]
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_redirects_to_https_are_followed_in_order(api, downloader, tmp_path):
+    mirror = 'https://mirror.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+    api.get(SECURE, status=301, headers={'Location': mirror})
+    api.get(mirror, status=307, headers={'Location': '/b/fizz.tar.gz?signature=other'})
+    api.get('https://mirror.test/b/fizz.tar.gz?signature=other', body=PAYLOAD)
+    assert downloader.fetch(SECURE, str(tmp_path / 'a.tar.gz'), checksum=SHA)['sha256'] == SHA
+    assert (tmp_path / 'a.tar.gz').read_bytes() == PAYLOAD
+
+
+def test_a_resumed_request_keeps_its_range_through_redirects(api, downloader):
+    plain = 'http://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+    api.get(plain, status=302, headers={'Location': SECURE})
+    api.get(SECURE, status=206, body=PAYLOAD[1000:], headers={'Content-Range': 'bytes 1000-16385/16386'})
+    downloader._open(plain, {'Range': 'bytes=1000-'}).close()
+    assert [call.request.headers.get('Range') for call in api.calls] == ['bytes=1000-', 'bytes=1000-']
+
+
+def test_endless_redirects_give_up(api, downloader, tmp_path):
+    for dummy in range(_download.MAX_REDIRECTS + 1):
+        api.get(SECURE, status=302, headers={'Location': SECURE})
+    with pytest.raises(DownloadError, match=r'^the download link at objects.test redirected more than 10 times'):
+        downloader.fetch(SECURE, str(tmp_path / 'a.tar.gz'))
+    assert os.listdir(str(tmp_path)) == []

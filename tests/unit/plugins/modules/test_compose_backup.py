@@ -505,3 +505,185 @@ def test_a_download_removes_what_killed_runs_of_this_deployment_left(api, run_mo
     left = set(os.listdir(str(tmp_path)))
     assert dead not in left and {live, other, theirs} <= left
     assert 'removed 1 partial download(s) of 100 bytes that an interrupted run left in %s' % tmp_path in run_module.err
+
+
+OLD_BYTES = PAYLOAD[::-1]  # another backup's archive of the same size: only its content tells them apart
+OLD_SHA = hashlib.sha256(OLD_BYTES).hexdigest()
+
+
+def write_sidecar(dest, item, sha, size):
+    with open(str(dest) + '.sha256', 'w') as handle:
+        handle.write('# composeio.dbaas backup_id=%s deployment_id=%s created_at=%s size=%d\n%s  %s\n' % (
+            item['id'], DEP, item['created_at'], size, sha, dest.name))
+
+
+def previous_backup(dest):
+    """A fixed dest file holding OLD_DEMAND's archive and its sidecar, as an earlier run left them."""
+    dest.write_bytes(OLD_BYTES)
+    write_sidecar(dest, OLD_DEMAND, OLD_SHA, len(OLD_BYTES))
+
+
+def assert_paired(dest):
+    """No state pairs an archive with another backup's sidecar: a sidecar, if any, describes the file beside it."""
+    from ansible_collections.composeio.dbaas.plugins.module_utils import _download
+    assert set(os.listdir(str(dest.parent))) <= {dest.name, dest.name + '.sha256'}
+    meta = _download.read_sidecar(str(dest))
+    if meta is not None:
+        assert meta['sha256'] == hashlib.sha256(dest.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def full_disk_on_sidecar(monkeypatch):
+    """Make writing any .sha256 file fail with ENOSPC, when it is created or when it is synced."""
+    import errno
+    import tempfile
+
+    def install(how):
+        if how == 'create':
+            real = tempfile.mkstemp
+
+            def mkstemp(*args, **kwargs):
+                if '.sha256' in kwargs.get('prefix', ''):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                return real(*args, **kwargs)
+            monkeypatch.setattr(tempfile, 'mkstemp', mkstemp)
+        else:
+            if not os.path.isdir('/proc/self/fd'):
+                pytest.skip('needs /proc/self/fd')
+            real = os.fsync
+
+            def fsync(fd):
+                if '.sha256' in os.readlink('/proc/self/fd/%d' % fd):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                return real(fd)
+            monkeypatch.setattr(os, 'fsync', fsync)
+        return monkeypatch.undo
+
+    return install
+
+
+@pytest.mark.parametrize('how', ['create', 'sync'])
+def test_a_full_disk_while_writing_the_sidecar_fails_cleanly_and_pairs_nothing(
+        api, run_module, fake_time, tmp_path, full_disk_on_sidecar, how):
+    dest = tmp_path / 'fizz.tar.gz'
+    previous_backup(dest)
+    undo = full_disk_on_sidecar(how)
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    args = {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'], 'dest': str(dest)}
+    result, out = run_module(compose_backup, args)
+    undo()
+    assert result['failed'] is True
+    assert result['msg'].startswith('cannot write the checksum file %s.sha256: No space left on device (ENOSPC)'
+                                    % dest)
+    assert 'the next run downloads again' in result['msg']
+    assert 'Traceback' not in out and 's3cr3tsig' not in out
+    assert_paired(dest)
+
+    # The next run downloads the new backup again rather than taking what is there for it.
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    again, dummy = run_module(compose_backup, args)
+    assert 'failed' not in again and again['downloaded'] is True and again['sha256'] == PAYLOAD_SHA
+    assert dest.read_bytes() == PAYLOAD
+    assert_paired(dest)
+
+
+def test_with_a_checksum_the_file_on_disk_is_hashed(api, run_module, fake_time, tmp_path):
+    # The sidecar says the right backup and size, but the archive was changed in place since.
+    dest = tmp_path / 'fizz.tar.gz'
+    dest.write_bytes(OLD_BYTES)
+    write_sidecar(dest, NEW_DEMAND, PAYLOAD_SHA, len(PAYLOAD))
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(dest), 'checksum': PAYLOAD_SHA})
+    assert 'failed' not in result and result['downloaded'] is True
+    assert dest.read_bytes() == PAYLOAD
+    assert_paired(dest)
+
+
+def test_the_archive_and_its_sidecar_are_renamed_under_the_deployment_lock(
+        api, run_module, fake_time, tmp_path, monkeypatch):
+    import errno
+    import fcntl
+    import glob
+    import tempfile
+
+    def lock_held():
+        held = []
+        for path in glob.glob(os.path.join(tempfile.gettempdir(), 'composeio.dbaas-locks-*', '*.lock')):
+            with open(path) as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    assert exc.errno in (errno.EAGAIN, errno.EACCES)
+                    held.append(path)
+                else:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return bool(held)
+
+    renamed = []
+    for name in ('rename', 'replace'):
+        def wrapper(src, dst, real=getattr(os, name)):
+            if os.path.basename(os.fsdecode(dst)).startswith('fizz.tar.gz'):
+                renamed.append((os.path.basename(os.fsdecode(dst)), lock_held()))
+            return real(src, dst)
+        monkeypatch.setattr(os, name, wrapper)
+    dest = tmp_path / 'fizz.tar.gz'
+    previous_backup(dest)
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(dest)})
+    assert 'failed' not in result
+    assert renamed == [('fizz.tar.gz', True), ('fizz.tar.gz.sha256', True)]
+    assert_paired(dest)
+
+
+@pytest.mark.parametrize('unsafe', [True, False])
+def test_unsafe_writes_writes_a_file_that_cannot_be_renamed_over_in_place(
+        api, run_module, fake_time, tmp_path, monkeypatch, unsafe):
+    # A file bind-mounted into a container: renaming onto it fails with EBUSY, writing into it works.
+    import errno
+    dest = tmp_path / 'fizz.tar.gz'
+    previous_backup(dest)
+    for name in ('rename', 'replace'):
+        def busy(src, dst, real=getattr(os, name)):
+            if os.path.abspath(os.fsdecode(dst)) == str(dest):
+                raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+            return real(src, dst)
+        monkeypatch.setattr(os, name, busy)
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                              'dest': str(dest), 'unsafe_writes': unsafe})
+    monkeypatch.undo()
+    if unsafe:
+        assert 'failed' not in result and result['downloaded'] is True
+        assert dest.read_bytes() == PAYLOAD and oct(os.stat(str(dest)).st_mode & 0o777) == '0o600'
+        with open(str(dest) + '.sha256') as handle:
+            assert handle.read().splitlines()[1] == '%s  fizz.tar.gz' % PAYLOAD_SHA
+    else:
+        assert result['failed'] is True
+        assert result['msg'].startswith('cannot move the download into place at %s: ' % dest)
+        assert 'the next run downloads again' in result['msg'] and 'Traceback' not in out
+    assert_paired(dest)
+
+
+def test_a_download_redirected_from_https_to_http_fails_and_writes_nothing(api, run_module, fake_time, tmp_path):
+    secure = 'https://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+    deployments(api)
+    details(api, NEW_DEMAND, link=secure)
+    api.get(secure, status=302, headers={'Location': LINK})
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                              'dest': str(tmp_path), 'validate_certs': False})
+    assert result['failed'] is True
+    assert result['msg'].startswith('the download link at objects.test redirected to plain http at objects.test')
+    assert 's3cr3tsig' not in out and os.listdir(str(tmp_path)) == []
+    assert 'the TLS certificate of the download host objects.test is not checked' in run_module.err
