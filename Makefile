@@ -66,7 +66,7 @@ help:
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make build-check     build, install offline, ansible-doc every plugin'
 	@echo 'make publish-check   galaxy-importer on the built tarball, antsibull-docs lint-collection-docs'
-	@echo 'make ee-check        ansible-builder create and introspect on meta/execution-environment.yml'
+	@echo 'make ee-check        ansible-builder create on execution-environment.yml, introspect on the build'
 	@echo 'make bench           the benchmarks (bench/README.md), results in bench/results/ (BENCH_ARGS=...)'
 	@echo 'make demo            $(DEMO_PLAYBOOK) against the simulator, archives in ./backups (DEMO_ARGS=...)'
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'

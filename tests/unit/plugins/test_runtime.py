@@ -40,7 +40,7 @@ def test_requires_ansible_is_the_oldest_tested_line():
     oldest = min((line[1] for line in claimed_lines()), key=lambda core: tuple(map(int, core.split('.'))))
     assert load('meta/runtime.yml')['requires_ansible'] == '>=%s.0' % oldest
     assert load('roles/backup/meta/main.yml')['galaxy_info']['min_ansible_version'] == oldest
-    assert load('meta/execution-environment.yml')['dependencies']['ansible_core']['package_pip'].startswith(
+    assert load('execution-environment.yml')['dependencies']['ansible_core']['package_pip'].startswith(
         'ansible-core>=%s,' % oldest)
 
 
