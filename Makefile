@@ -19,7 +19,8 @@ CORE := $(shell awk '$$1 == "$(PYVER)" {print $$2}' locks/lines.txt)
 LOCK := locks/py$(PYVER).txt
 # LATEST=1: a venv of the newest versions the ranges allow (make test-latest), not the lock.
 LATEST ?=
-VENV ?= $(if $(LATEST),.venv-latest-$(PYVER),$(if $(filter $(firstword $(LINES)),$(PYVER)),.venv,.venv-$(PYVER)))
+# Decided here, not taken from the environment: make test-latest's inner make must not inherit the outer one's.
+VENV := $(if $(LATEST),.venv-latest-$(PYVER),$(if $(filter $(firstword $(LINES)),$(PYVER)),.venv,.venv-$(PYVER)))
 STAMP := $(VENV)/.installed
 # Phases that make test runs at once (hacking/checks.py -j).
 JOBS ?= 3
@@ -31,9 +32,9 @@ export ANSIBLE_HOME := $(CURDIR)/.ansible
 export ANSIBLE_LINT_SKIP_SCHEMA_UPDATE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# Extra arguments for one run, e.g. make units PYTEST_ARGS='-k retry -n auto'.
+# Extra arguments for one run, e.g. make units PYTEST_ARGS='-k retry'. The unit tests are independent: -n auto.
 SANITY_ARGS ?=
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 INTEGRATION_ARGS ?=
 RELIABILITY_ARGS ?=
 # The demo: a playbook, its extra arguments, and the simulator's seed and state (kept between runs, as an account is).
@@ -72,9 +73,11 @@ help:
 	@echo 'make clean           remove generated files; make distclean also removes the venvs'
 	@echo 'PYTHON=python3.13    one phase on another line (venv .venv-X.Y, lock locks/pyX.Y.txt)'
 
-# Every phase of the default line, and the matrix phases of the other lines, as hacking/checks.py schedules them.
-test: setup
-	$(VENV)/bin/python hacking/checks.py -j $(JOBS) $(if $(LATEST),--latest)
+# Every phase of the default line, and the matrix phases of the other lines, as hacking/checks.py schedules them
+# (standard library only; it sets up each line's venv first).
+test:
+	@test -n "$(PY)" || { echo "make: no working interpreter for PYTHON=$(PYTHON)" >&2; exit 1; }
+	$(PY) hacking/checks.py -j $(JOBS) $(if $(LATEST),--latest)
 
 # Drift seen, not suffered: fresh venvs of the newest releases the ranges allow (locks/holds.txt does not apply),
 # then the same checks. A failure here is a report on a new release; see README, "Updating the locks".
