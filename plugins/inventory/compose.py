@@ -98,6 +98,11 @@ options:
 notes:
   - Deployment names are unique in practice, but the API does not enforce it. When two deployments share a name,
     both hosts are named C(<name>_<id>) and a warning says so; C(compose_deployment_id) tells them apart.
+  - A host is named after its deployment only when the name is plain (letters, digits, C(_), C(.) and C(-)) and not
+    one Ansible reserves (C(localhost), C(127.0.0.1), C(all), C(ungrouped)). Any other name, for example one with
+    spaces, non-ASCII letters or template text such as C({{), gives the host C(<safe name>_<id>), where every other
+    character of the name is C(_) (C(deployment) if none is left), and a warning names the deployment by id.
+    C(compose_deployment_name) always holds the real name, as text that is never templated.
   - With O(cache) on, the cache holds the deployment list (ids, names, types, versions, dates and notes), never the
     token; O(cache_timeout) says for how long.
   - Requests go through the proxy named by the environment variable E(HTTPS_PROXY) or E(HTTP_PROXY) (by the scheme
@@ -137,6 +142,7 @@ plugin: composeio.dbaas.compose
 '''
 
 import fnmatch
+import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
@@ -153,6 +159,62 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import Com
 # What a host learns of its deployment; never connection strings.
 LISTED_KEYS = ('id', 'name', 'type', 'created_at', 'notes')
 VAR_PREFIX = 'compose_deployment_'
+
+# A host name taken from the API as is must be plain: no pattern, range or template syntax, and none of the names
+# Ansible gives a meaning (the implicit localhost, the groups every inventory has).
+PLAIN_NAME = re.compile(r'[A-Za-z0-9_.-]+')
+NOT_PLAIN = re.compile(r'[^A-Za-z0-9_.-]')
+RESERVED_NAMES = frozenset(('localhost', '127.0.0.1', 'all', 'ungrouped'))
+
+
+def is_plain(name):
+    """Whether a deployment name can be a host name as it is."""
+    return isinstance(name, str) and PLAIN_NAME.fullmatch(name) is not None and name not in RESERVED_NAMES
+
+
+def safe_part(text, empty):
+    """text with every character outside [A-Za-z0-9_.-] replaced by _, or empty if that leaves nothing."""
+    return NOT_PLAIN.sub('_', text if isinstance(text, str) else str(text if text is not None else '')) or empty
+
+
+def host_names(deployments):
+    """{index: host name} for the deployments, and the warnings to show: a plain name unique among them is the host
+    name; a shared or unsafe name becomes <safe name>_<id>. Host names never collide: a later clash gets _2, _3..."""
+    counts = {}
+    for dep in deployments:
+        counts[dep.get('name')] = counts.get(dep.get('name'), 0) + 1
+    warnings = []
+    shared = sorted(name for name, count in counts.items() if count > 1 and is_plain(name))
+    if shared:
+        warnings.append('several deployments are named %s; their hosts are named <name>_<id>' % ', '.join(shared))
+    names, taken = {}, set()
+    order = sorted(range(len(deployments)),
+                   key=lambda i: (str(deployments[i].get('name')), str(deployments[i].get('id'))))
+    # Plain unique names first, so that a derived name never takes a name a deployment has.
+    for i in order:
+        name = deployments[i].get('name')
+        if is_plain(name) and counts[name] == 1:
+            names[i] = name
+            taken.add(name)
+    for i in order:
+        if i in names:
+            continue
+        dep = deployments[i]
+        dep_id = safe_part(dep.get('id'), 'no-id')
+        host = base = '%s_%s' % (safe_part(dep.get('name'), 'deployment'), dep_id)
+        suffix = 1
+        while host in taken:
+            suffix += 1
+            host = '%s_%d' % (base, suffix)
+        names[i] = host
+        taken.add(host)
+        if not is_plain(dep.get('name')):
+            warnings.append('the name of deployment %s cannot be a host name as it is (it is kept in %sname); its '
+                            'host is named %s' % (dep_id, VAR_PREFIX, host))
+        elif host != base:
+            warnings.append('deployment %s is listed more than once or clashes with another host name; its host is '
+                            'named %s' % (dep_id, host))
+    return [names[i] for i in range(len(deployments))], warnings
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -253,23 +315,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # -- the inventory -------------------------------------------------------------------
 
     def _populate(self, deployments):
-        counts = {}
-        for dep in deployments:
-            counts[dep['name']] = counts.get(dep['name'], 0) + 1
-        shared = sorted(name for name, count in counts.items() if count > 1)
-        if shared:
-            self.display.warning('composeio.dbaas.compose: several deployments are named %s; their hosts are named '
-                                 '<name>_<id>' % ', '.join(shared))
+        hosts, warnings = host_names(deployments)
+        for warning in warnings:
+            self.display.warning('composeio.dbaas.compose: %s' % warning)
         strict = self.get_option('strict')
-        for dep in sorted(deployments, key=lambda item: (item['name'], item['id'])):
-            host = dep['name'] if counts[dep['name']] == 1 else '%s_%s' % (dep['name'], dep['id'])
+        pairs = sorted(zip(hosts, deployments), key=lambda pair: (str(pair[1].get('name')), str(pair[1].get('id'))))
+        for host, dep in pairs:
             self.inventory.add_host(host)
-            hostvars = dict((VAR_PREFIX + key, value) for key, value in dep.items())
+            # API data is never templated: a name or note holding {{ ... }} stays text, in the host's variables and
+            # in the compose, groups and keyed_groups expressions (ansible-core < 2.19 templates plain strings there).
+            hostvars = dict((VAR_PREFIX + key, wrap_var(value)) for key, value in dep.items())
             for key, value in hostvars.items():
-                # API data is never templated: a note holding {{ ... }} stays text (ansible-core < 2.19 needs this).
-                self.inventory.set_variable(host, key, wrap_var(value))
+                self.inventory.set_variable(host, key, value)
             if dep.get('type'):
-                self.inventory.add_child(self.inventory.add_group('type_%s' % dep['type']), host)
+                # The type comes from the API too: a group name it makes holds only plain characters.
+                self.inventory.add_child(self.inventory.add_group('type_%s' % safe_part(dep['type'], '')), host)
             self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)
             self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, host, strict=strict)

@@ -30,6 +30,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     advice_for_status,
     describe_error_body,
 )
+from ansible_collections.composeio.dbaas.plugins.module_utils._time import parse_time
 
 try:
     import requests
@@ -91,22 +92,6 @@ def embedded(data, name, method, path):
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def parse_time(text):
-    """An aware datetime from an RFC 3339 timestamp such as 2018-03-01T12:04:40.000Z, or None."""
-    if not isinstance(text, str) or not text:
-        return None
-    value = text.strip().replace('z', 'Z')
-    if value.endswith('Z'):
-        value = value[:-1] + '+00:00'
-    try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed
 
 
 def sort_newest_first(items):

@@ -157,3 +157,101 @@ def test_refused_token_names_the_variables(api, source):
     with pytest.raises(AnsibleError) as failure:
         source({'api_token': TOKEN}, direct=True)
     assert 'COMPOSEAPITOKEN' in str(failure.value) and TOKEN not in str(failure.value)
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    """The warnings the plugin shows, as text."""
+    from ansible.utils.display import Display
+    shown = []
+    monkeypatch.setattr(Display, 'warning', lambda self, msg, *args, **kwargs: shown.append(msg))
+    return shown
+
+
+ODD_ID = 'e' * 24
+
+
+@pytest.mark.parametrize('name, host', [
+    ('localhost', 'localhost_' + ODD_ID),
+    ('127.0.0.1', '127.0.0.1_' + ODD_ID),
+    ('all', 'all_' + ODD_ID),
+    ('ungrouped', 'ungrouped_' + ODD_ID),
+    ('{{ 6 * 7 }}', '___6___7____' + ODD_ID),
+    ("{{ lookup('pipe', 'id') }}", '___lookup__pipe____id______' + ODD_ID),
+    ('{% if true %}x{% endif %}', '___if_true___x___endif____' + ODD_ID),
+    ('{# note #}', '___note____' + ODD_ID),
+    ('my db', 'my_db_' + ODD_ID),
+    ('bäckup-ünicode', 'b_ckup-_nicode_' + ODD_ID),
+    ('fizz-*', 'fizz-__' + ODD_ID),
+    ('a:b,c', 'a_b_c_' + ODD_ID),
+    ('', 'deployment_' + ODD_ID),
+])
+def test_odd_names_become_safe_name_and_id(api, source, warnings, name, host):
+    odd = dict(DEPLOYMENTS[0], id=ODD_ID, name=name)
+    listed(api, DEPLOYMENTS + [odd])
+    inventory = source({'api_token': TOKEN, 'fetch_details': False})
+    names = sorted(h.name for h in inventory.get_hosts())
+    assert names == sorted(['buzz-cache', 'fizz-production', 'fizz-staging', host])
+    assert hostvars(inventory, host)['compose_deployment_name'] == name
+    assert hostvars(inventory, host)['compose_deployment_id'] == ODD_ID
+    assert sorted(h.name for h in inventory.groups['type_postgresql'].get_hosts()) == sorted(
+        ['fizz-production', 'fizz-staging', host])
+    # The host is reachable by its name and is not the implicit localhost or a group.
+    assert [h.name for h in inventory.get_hosts(host)] == [host]
+    assert len(inventory.get_hosts('all')) == 4
+    assert [w for w in warnings if 'composeio.dbaas.compose' in w] == [
+        'composeio.dbaas.compose: the name of deployment %s cannot be a host name as it is (it is kept in '
+        'compose_deployment_name); its host is named %s' % (ODD_ID, host)]
+
+
+def test_plain_names_stay_as_they_are(api, source, warnings):
+    plain = [dict(DEPLOYMENTS[0], id=str(i) * 24, name=name)
+             for i, name in enumerate(['Fizz_2.prod-1', 'localhost2', 'allx', '.x', 'LOCALHOST'])]
+    listed(api, plain)
+    inventory = source({'api_token': TOKEN, 'fetch_details': False})
+    assert sorted(h.name for h in inventory.get_hosts()) == sorted(d['name'] for d in plain)
+    assert not warnings
+
+
+def test_odd_names_never_template(api, source):
+    """Template text from the API stays text in compose, groups and keyed_groups too (ansible-core < 2.19 templated
+    the plain strings these expressions were given: the label was [42])."""
+    odd = dict(DEPLOYMENTS[0], id=ODD_ID, name="{{ 6 * 7 }}", notes="{{ 6 * 7 }}")
+    listed(api, [odd])
+    inventory = source({'api_token': TOKEN, 'fetch_details': False,
+                        'compose': {'label': "'[' ~ compose_deployment_name ~ ']'"},
+                        'groups': {'eleven': "compose_deployment_notes | length == 11"},
+                        'keyed_groups': [{'key': 'compose_deployment_name | length | string', 'prefix': 'len'}]})
+    host = '___6___7____' + ODD_ID
+    variables = hostvars(inventory, host)
+    assert variables['label'] == '[{{ 6 * 7 }}]'
+    assert variables['compose_deployment_notes'] == '{{ 6 * 7 }}'
+    assert [h.name for h in inventory.groups['eleven'].get_hosts()] == [host]
+    assert [h.name for h in inventory.groups['len_11'].get_hosts()] == [host]
+
+
+def test_hostile_id_and_type_stay_plain(api, source, warnings):
+    odd = dict(DEPLOYMENTS[0], id='.*|{{ x }}', name='all', type='{{ t }}')
+    listed(api, [odd])
+    inventory = source({'api_token': TOKEN, 'fetch_details': False})
+    assert [h.name for h in inventory.get_hosts()] == ['all_._____x___']
+    assert hostvars(inventory, 'all_._____x___')['compose_deployment_id'] == '.*|{{ x }}'
+    assert 'type____t___' in inventory.groups
+    assert not any('{{' in w for w in warnings)
+
+
+def test_shared_odd_names_and_clashes_get_distinct_hosts(api, source, warnings):
+    deps = [dict(DEPLOYMENTS[0], id='1' * 24, name='localhost'),
+            dict(DEPLOYMENTS[0], id='2' * 24, name='localhost'),
+            # Plain and unique, but what the first would be named: it keeps its name, the derived one moves.
+            dict(DEPLOYMENTS[0], id='3' * 24, name='localhost_' + '1' * 24),
+            # The same deployment listed twice.
+            dict(DEPLOYMENTS[1], name='twin'), dict(DEPLOYMENTS[1], name='twin')]
+    listed(api, deps)
+    inventory = source({'api_token': TOKEN, 'fetch_details': False})
+    hosts = sorted(h.name for h in inventory.get_hosts())
+    assert hosts == sorted(['localhost_' + '1' * 24 + '_2', 'localhost_' + '2' * 24, 'localhost_' + '1' * 24,
+                            'twin_' + 'b' * 24, 'twin_' + 'b' * 24 + '_2'])
+    assert hostvars(inventory, 'localhost_' + '1' * 24)['compose_deployment_id'] == '3' * 24
+    assert hostvars(inventory, 'localhost_' + '1' * 24 + '_2')['compose_deployment_id'] == '1' * 24
+    assert 'composeio.dbaas.compose: several deployments are named twin; their hosts are named <name>_<id>' in warnings

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The sidecars_of filter, and the backup role's prune phase with it: an id from the API is text, never a pattern."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.composeio.dbaas.plugins.filter.sidecars_of import FilterModule, sidecars_of
+from ansible_collections.composeio.dbaas.plugins.module_utils._download import write_sidecar
+
+FIZZ = 'a' * 24
+BUZZ = 'b' * 24
+HOSTILE_IDS = ['.*', 'a|b', '.', '\\b', '[ab]*', 'a' * 23 + '.', '', None]
+
+
+def archive(folder, dep_id, name, day):
+    """An archive and its sidecar as compose_backup writes them; returns the archive's path."""
+    path = str(folder / ('%s_201801%02dT120000Z_backup%d.tar.gz' % (name, day, day)))
+    Path(path).write_bytes(b'archive of %s' % name.encode())
+    # Hashes starting with a or b: the former pattern a|b matched such lines too.
+    backup = {'id': 'backup%d' % day, 'deployment_id': dep_id, 'created_at': '2018-01-%02dT12:00:00Z' % day}
+    write_sidecar(path, backup, 'ab' * 32, 10)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Three archives of fizz, two of buzz, one of a deployment whose id the writer cleaned (a|b became a-b)."""
+    backups = tmp_path / 'backups'
+    backups.mkdir()
+    for day in (1, 2, 3):
+        archive(backups, FIZZ, 'fizz', day)
+    for day in (4, 5):
+        archive(backups, BUZZ, 'buzz', day)
+    archive(backups, 'a|b', 'odd', 6)
+    return backups
+
+
+def sidecars(folder):
+    return sorted(str(path) for path in folder.glob('*.sha256'))
+
+
+def test_selects_by_exact_id(folder):
+    files = [{'path': path} for path in sidecars(folder)]
+    assert [os.path.basename(f['path']) for f in sidecars_of(files, FIZZ)] == [
+        'fizz_20180101T120000Z_backup1.tar.gz.sha256', 'fizz_20180102T120000Z_backup2.tar.gz.sha256',
+        'fizz_20180103T120000Z_backup3.tar.gz.sha256']
+    assert len(sidecars_of(sidecars(folder), BUZZ)) == 2
+    # The cleaned id, as the sidecar writes it, still selects its own.
+    assert [os.path.basename(p) for p in sidecars_of(sidecars(folder), 'a-b')] == [
+        'odd_20180106T120000Z_backup6.tar.gz.sha256']
+    assert FilterModule().filters()['sidecars_of'] is sidecars_of
+
+
+@pytest.mark.parametrize('dep_id', HOSTILE_IDS)
+def test_an_id_is_never_a_pattern(folder, dep_id):
+    assert sidecars_of([{'path': path} for path in sidecars(folder)], dep_id) == []
+
+
+def test_unreadable_and_odd_files_select_nothing(tmp_path):
+    other = tmp_path / 'x.sha256'
+    other.write_text('deployment_id=%s deployment_id=%s\n' % (FIZZ, FIZZ))
+    second_line = tmp_path / 'y.sha256'
+    second_line.write_text('# composeio.dbaas backup_id=b\n%s deployment_id=%s\n' % ('ab' * 32, FIZZ))
+    odd = [str(tmp_path / 'missing'), str(tmp_path), str(other), str(second_line), {}, None, 3]
+    assert sidecars_of(odd, FIZZ) == []
+    assert sidecars_of(None, FIZZ) == []
+
+
+PLAYBOOK = """
+- hosts: all
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Prune as the role does, each host for its deployment
+      ansible.builtin.include_role:
+        name: composeio.dbaas.backup
+        tasks_from: prune.yml
+      vars:
+        __backup_folder: "{{ folder }}"
+        __backup_deployment: {id: "{{ deployment_id }}"}
+        compose_backup_keep: 1
+    - name: Say what was pruned
+      ansible.builtin.copy:
+        dest: "{{ out }}/{{ inventory_hostname }}.json"
+        content: "{{ __backup_pruned | to_json }}"
+        mode: "0600"
+"""
+
+
+def prune(tmp_path, folder, ids):
+    """Run the role's prune phase for each deployment id at once (one host each, keeping 1, as the role runs over
+    an inventory): the archives each pruned, by id."""
+    playbook, inventory, out = tmp_path / 'prune.yml', tmp_path / 'hosts.yml', tmp_path / 'pruned'
+    out.mkdir()
+    playbook.write_text(PLAYBOOK)
+    hosts = dict(('host%d' % index, {'deployment_id': dep_id, 'ansible_python_interpreter': sys.executable})
+                 for index, dep_id in enumerate(ids))
+    inventory.write_text(json.dumps({'all': {'hosts': hosts}}))
+    env = dict(os.environ, ANSIBLE_HOME=str(tmp_path / 'home'), ANSIBLE_NOCOLOR='true')
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory),
+                           str(playbook), '-e', json.dumps({'folder': str(folder), 'out': str(out)})],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return dict((dep_id, [os.path.basename(path) for path in json.loads((out / (host + '.json')).read_text())])
+                for host, dep_id in ((host, hostvars['deployment_id']) for host, hostvars in hosts.items()))
+
+
+def test_the_role_prunes_nothing_of_others_for_a_hostile_id(tmp_path, folder):
+    before = set(os.listdir(str(folder)))
+    pruned = prune(tmp_path, folder, ['.*', 'a|b', FIZZ])
+    # A real id prunes its own archives beyond compose_backup_keep, and only those; the others prune nothing.
+    assert pruned == {'.*': [], 'a|b': [],
+                      FIZZ: ['fizz_20180102T120000Z_backup2.tar.gz', 'fizz_20180101T120000Z_backup1.tar.gz']}
+    assert sorted(before - set(os.listdir(str(folder)))) == [
+        'fizz_20180101T120000Z_backup1.tar.gz', 'fizz_20180101T120000Z_backup1.tar.gz.sha256',
+        'fizz_20180102T120000Z_backup2.tar.gz', 'fizz_20180102T120000Z_backup2.tar.gz.sha256']
