@@ -45,6 +45,10 @@ options:
   request_timeout:
     description:
       - Seconds to wait to connect to the API and for each answer.
+      - Also bounds the pace of every body, API answer or download, since a server may send each byte within the
+        timeout and still never finish; 64 KiB, or the rest of the body, must arrive in every I(request_timeout)
+        seconds. An API answer (under 64 KiB) must so be complete I(request_timeout) seconds after its headers; a
+        slower one is retried like a timeout. A slower download resumes where it stopped, as another attempt.
     type: float
     default: 30
   api_retries:

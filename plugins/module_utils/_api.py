@@ -12,7 +12,7 @@ import json
 import random
 import time
 import traceback
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeAmbiguousError,
@@ -41,6 +41,14 @@ except ImportError:  # pragma: no cover - reported by client_from_module()
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+try:
+    from urllib3.exceptions import DecodeError as _DecodeError
+    from urllib3.exceptions import ProtocolError as _ProtocolError
+    from urllib3.exceptions import ReadTimeoutError as _ReadTimeoutError
+    from urllib3.exceptions import SSLError as _Urllib3SSLError
+except ImportError:  # pragma: no cover - requests brings urllib3
+    _DecodeError = _ProtocolError = _ReadTimeoutError = _Urllib3SSLError = None
+
 COLLECTION_VERSION = '0.1.0'
 DEFAULT_API_URL = 'https://api.compose.io/2016-07'
 USER_AGENT = 'composeio.dbaas/%s (Ansible collection)' % COLLECTION_VERSION
@@ -53,6 +61,10 @@ RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 # For a POST only these prove the request was not acted upon, so re-sending cannot duplicate it.
 POST_SAFE_STATUSES = frozenset((408, 429))
 MAX_RETRY_AFTER = 300.0
+# The slowest body accepted, API answer or download: this many bytes, or the rest of the body, within every
+# request_timeout seconds. requests' timeout bounds each read only, so without it a server sending a byte a second
+# would hold a task for ever.
+PROGRESS_BYTES = 64 << 10
 RECIPE_DONE = ('complete', 'failed')
 
 
@@ -198,7 +210,7 @@ class ComposeClient:
                     method, url, json=body, timeout=self.timeout, verify=self.verify, stream=True,
                     headers={'Content-Type': 'application/json'} if is_post else None)
                 with response:
-                    content = _read_limited(response)
+                    content = _read_limited(response, timeout=self.timeout, clock=self.clock)
             except requests.exceptions.ConnectTimeout as exc:
                 error = ComposeConnectionError('connection timed out (%s)' % type(exc).__name__, method=method, path=path)
                 self._wait_before_retry(attempt, deadline, error)
@@ -343,20 +355,95 @@ class _TooLarge(Exception):
         self.detail = detail
 
 
-def _read_limited(response, limit=None):
-    """The body, or _TooLarge once it passes the limit (announced or counted)."""
+def _read_limited(response, limit=None, timeout=None, clock=None):
+    """The body, or _TooLarge once it passes the limit (announced or counted), or SlowBody when it comes slower than
+    PROGRESS_BYTES per timeout seconds (with an answer under 64 KiB: when it is not all there timeout seconds after
+    the headers)."""
     limit = MAX_RESPONSE_BYTES if limit is None else limit
     length = response.headers.get('Content-Length', '')
     if length.isdigit() and int(length) > limit:
         raise _TooLarge(' (Content-Length %s)' % length)
     chunks = []
     size = 0
-    for chunk in response.iter_content(1 << 16):
+    pace = Pace(timeout, clock or time.monotonic)
+    while True:
+        chunk = read_some(response.raw, 1 << 16, decode=True)
+        if not chunk:
+            break
         size += len(chunk)
         if size > limit:
             raise _TooLarge()
         chunks.append(chunk)
+        if pace.add(len(chunk)):
+            raise pace.error(urlparse(response.url or '').hostname, response=response)
     return b''.join(chunks)
+
+
+class Pace:
+    """Whether a body keeps the slowest pace accepted: PROGRESS_BYTES, or the rest of the body, in every window of
+    timeout seconds. A window starts when the previous one brought PROGRESS_BYTES. No timeout: any pace."""
+
+    def __init__(self, timeout, clock):
+        self.timeout = timeout
+        self.clock = clock
+        self.mark = clock()
+        self.since = 0
+
+    def add(self, count):
+        """Count bytes that arrived; True when the current window ran out before it brought PROGRESS_BYTES."""
+        self.since += count
+        now = self.clock()
+        if self.since >= PROGRESS_BYTES:
+            self.mark, self.since = now, 0
+            return False
+        return self.timeout is not None and now - self.mark > self.timeout
+
+    def left(self):
+        """Seconds until the current window runs out (None: no limit)."""
+        return None if self.timeout is None else max(0.0, self.mark + self.timeout - self.clock())
+
+    def error(self, host, response=None):
+        return SlowBody(host, self.since, self.clock() - self.mark, self.timeout, response=response)
+
+
+if HAS_REQUESTS:
+    class SlowBody(requests.exceptions.ReadTimeout):
+        """A body that came slower than PROGRESS_BYTES per request_timeout: a read timeout of the whole body."""
+
+        def __init__(self, host, sent, seconds, timeout, response=None):
+            self.reason = ('%s sent %d bytes in %.1f s, slower than the %d KiB per request_timeout (%g s) accepted'
+                           % (host or 'the server', sent, seconds, PROGRESS_BYTES >> 10, timeout))
+            super().__init__(self.reason, response=response)
+else:  # pragma: no cover - reported by client_from_module()
+    SlowBody = None
+
+
+def read_some(raw, amt, decode=False):
+    """Up to amt bytes of a streamed body as soon as any have arrived (b'' at its end), so that the caller can look
+    at the clock between reads: urllib3's read(amt) waits for all amt bytes, which a trickling server delivers one
+    read at a time, each within the timeout. urllib3's own errors are raised as requests raises them."""
+    try:
+        read1 = getattr(raw, 'read1', None)
+        if read1 is not None:
+            # urllib3 2.3 and later.
+            return read1(amt, decode_content=decode)
+        plain = getattr(raw, '_fp', None)
+        if hasattr(plain, 'read1') and not (decode and raw.headers.get('Content-Encoding')):
+            # Older urllib3: the http.client response under it, when nothing is to be decoded.
+            return plain.read1(amt)
+        return raw.read(amt, decode_content=True) if decode else raw.read(amt)
+    except requests.exceptions.RequestException:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        if _ProtocolError is not None and isinstance(exc, _ProtocolError):
+            raise requests.exceptions.ChunkedEncodingError(exc)
+        if _DecodeError is not None and isinstance(exc, _DecodeError):
+            raise requests.exceptions.ContentDecodingError(exc)
+        if _ReadTimeoutError is not None and isinstance(exc, _ReadTimeoutError):
+            raise requests.exceptions.ConnectionError(exc)
+        if _Urllib3SSLError is not None and isinstance(exc, _Urllib3SSLError):
+            raise requests.exceptions.SSLError(exc)
+        raise
 
 
 def _decode(content):
@@ -384,6 +471,8 @@ def _give_up(error):
 def _connection_reason(exc):
     if isinstance(exc, requests.exceptions.SSLError):
         return 'TLS error: %s' % exc
+    if isinstance(exc, SlowBody):
+        return 'the answer came too slowly: %s' % exc.reason
     if isinstance(exc, requests.exceptions.Timeout):
         return 'no response within the request timeout (%s)' % type(exc).__name__
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

@@ -20,9 +20,12 @@ from urllib.parse import urljoin, urlparse
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
     MAX_RETRY_AFTER,
     USER_AGENT,
+    Pace,
     Session,
+    SlowBody,
     parse_retry_after,
     parse_time,
+    read_some,
     requests,
 )
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
@@ -257,10 +260,14 @@ def _write_behind(fd, start, end):
 
 
 def _pump(response, chunks, stop):
-    """Read the body in a thread so that the network, hashing and disk writes overlap."""
+    """Read the body in a thread so that the network, hashing and disk writes overlap.
+
+    Each read returns what has arrived (up to CHUNK), so that a trickling body reaches _copy, which judges its pace,
+    and the partial file, whose mtime tells a live download from a dead one (see stale_parts).
+    """
     try:
         while not stop.is_set():
-            data = response.raw.read(CHUNK)
+            data = read_some(response.raw, CHUNK)
             if not data:
                 break
             chunks.put(data)
@@ -299,10 +306,11 @@ def _starts_at(response, headers):
 class _Retry(Exception):
     """A download attempt failed in a way another attempt may fix."""
 
-    def __init__(self, reason, retry_after=None):
+    def __init__(self, reason, retry_after=None, slow=False):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.slow = slow
 
 
 _KEEP = 'the destination was left as it was'
@@ -311,8 +319,10 @@ _KEEP = 'the destination was left as it was'
 class Downloader:
     """Fetch a pre-signed link into a file: no Authorization header, one overall attempt budget."""
 
-    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None, verify=True):
+    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None, verify=True, clock=None):
+        # Bounds each read, and the pace of the body: see Pace. A slower transfer is resumed, as an attempt.
         self.timeout = timeout
+        self.clock = clock or time.monotonic
         self.attempts = attempts
         # Passed with each request: a Session's own verify loses to REQUESTS_CA_BUNDLE in the environment.
         self.verify = verify
@@ -373,8 +383,10 @@ class Downloader:
                     if length is not None and length.isdigit():
                         total = written + int(length)
                     etag = _sha256_etag(response)
-                    copied, error = self._copy(response, out, hasher)
+                    copied, error = self._copy(response, out, hasher, self.timeout, self.clock)
                     written += copied
+                if isinstance(error, SlowBody):
+                    raise _Retry('%s after %d bytes in all' % (error.reason, written), slow=True)
                 if error is not None:
                     raise _Retry('the transfer broke off after %d bytes (%s)' % (written, type(error).__name__))
                 if total is not None and written != total:
@@ -401,7 +413,8 @@ class Downloader:
                 if failures >= self.attempts:
                     raise DownloadError('download of %s failed after %d attempts: %s'
                                         % (redact(url), attempt, exc.reason),
-                                        hint='%s; run the task again, or raise download_retries' % _KEEP)
+                                        hint='%s; run the task again, or raise download_retries%s' % (
+                                            _KEEP, ' or, for a link this slow, request_timeout' if exc.slow else ''))
                 retry_after = exc.retry_after
             except (requests.exceptions.RequestException, IOError) as exc:
                 if isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.RequestException):
@@ -471,8 +484,14 @@ class Downloader:
                             hint='nothing was downloaded and the destination was left as it was; try again later')
 
     @staticmethod
-    def _copy(response, out, hasher):
-        """Copy the body through a bounded queue; return (bytes written, the error that ended it or None)."""
+    def _copy(response, out, hasher, timeout=None, clock=None):
+        """Copy the body through a bounded queue; return (bytes written, the error that ended it or None).
+
+        A body slower than Pace allows (timeout seconds without PROGRESS_BYTES) ends with SlowBody. Each piece is
+        written as it arrives, so the partial file's mtime moves while bytes do.
+        """
+        pace = Pace(timeout, clock or time.monotonic)
+        host = urlparse(getattr(response, 'url', None) or '').hostname
         chunks = queue.Queue(QUEUE_DEPTH)
         stop = threading.Event()
         reader = threading.Thread(target=_pump, args=(response, chunks, stop), daemon=True)
@@ -483,7 +502,10 @@ class Downloader:
         behind = start
         try:
             while True:
-                data = chunks.get()
+                try:
+                    data = chunks.get(timeout=pace.left())
+                except queue.Empty:
+                    return written, pace.error(host)
                 if data is _END:
                     return written, None
                 if isinstance(data, BaseException):
@@ -496,6 +518,8 @@ class Downloader:
                 if start + written - behind >= WRITE_BEHIND:
                     _write_behind(fd, max(start, behind - WRITE_BEHIND), start + written)
                     behind = start + written
+                if pace.add(len(data)):
+                    return written, pace.error(host)
         finally:
             stop.set()
             if reader.is_alive():

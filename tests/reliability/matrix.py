@@ -36,6 +36,9 @@ ALL = API + ('download',)
 # the delay is short enough that a POST is processed before the client looks for it (after 0.5 s at least).
 READ_TIMEOUT = 2.0
 DELAY = 2.2
+# The slow body: TRICKLE bytes at once, then a byte every 0.25 s, each read within the timeout; the client, with
+# request_timeout READ_TIMEOUT, must give up on the body (or resume the download) after about READ_TIMEOUT.
+TRICKLE = 10
 
 FAULTS = (
     Fault('429, Retry-After in seconds', dict(status=429, retry_after='1'), ALL),
@@ -50,6 +53,7 @@ FAULTS = (
     Fault('read timeout', dict(delay=DELAY), ALL),
     Fault('invalid JSON body', dict(body='invalid_json'), ALL),
     Fault('truncated body', dict(truncate_at=10), ALL),
+    Fault('slow body (a byte every 0.25 s)', dict(trickle=TRICKLE), ALL),
     Fault('corrupted body, checked against checksum', dict(corrupt=True), ('download',)),
     Fault('expired link', dict(status=403), ('download',)),
     Fault('failed recipe', dict(), ('recipe poll',)),
@@ -59,7 +63,8 @@ ONE_SHOT = ('failed recipe', 'backup never appears')
 
 # A changing request whose answer is lost or garbled after the server acted: the client looks before sending
 # again, finds what it started, and carries on.
-RECOVERED_POST = ('response lost after processing', 'read timeout', 'invalid JSON body', 'truncated body')
+RECOVERED_POST = ('response lost after processing', 'read timeout', 'invalid JSON body', 'truncated body',
+                  'slow body (a byte every 0.25 s)')
 
 
 def _expected(phase, fault, variant):

@@ -30,7 +30,10 @@ then uses `api_retries: 1` and `download_retries: 1` so that the retry budget ru
 The phases: **list** (`GET /deployments`, the backup and recipe lists), **trigger** (`POST` a backup),
 **recipe poll** (`GET /recipes/:id`), **backup details** (`GET` one backup, which carries the download link),
 **download** (the pre-signed link, with `checksum` given) and **restore** (`POST .../restore`). The read
-timeout is a server that answers after {delay} s to a client whose `request_timeout` is {timeout} s.
+timeout is a server that answers after {delay} s to a client whose `request_timeout` is {timeout} s. The slow
+body is a server that sends the headers and {trickle} bytes at once, then one byte every 0.25 s, to a client whose
+`request_timeout` is {timeout} s: every read succeeds within the timeout, so only the client's bound on the body's
+pace (64 KiB, or the rest of the body, in every `request_timeout`) ends it; a download resumes where it stopped.
 
 Checked in every case, whatever the outcome:
 
@@ -44,7 +47,7 @@ Checked in every case, whatever the outcome:
 
 "Calls" counts the requests the phase received; "made" the backups (or deployments) the run created.
 
-""".format(delay=matrix.DELAY, timeout=matrix.READ_TIMEOUT)
+""".format(delay=matrix.DELAY, timeout=matrix.READ_TIMEOUT, trickle=matrix.TRICKLE)
 
 
 def record(row):

@@ -65,7 +65,7 @@ def _args(case, control, dest, dep_id):
         args.update(api_retries=1)
         if name == 'compose_backup':
             args.update(download_retries=1)
-    if case.fault.name == 'read timeout':
+    if case.fault.name == 'read timeout' or 'trickle' in case.fault.spec:
         args['request_timeout'] = matrix.READ_TIMEOUT
     return name, args
 

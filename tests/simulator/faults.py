@@ -9,7 +9,9 @@ BODY_KINDS = ('json', 'html', 'empty', 'invalid_json', 'huge_json', 'deep_json')
 HUGE_JSON_BYTES = 32 << 20
 DEEP_JSON_LEVELS = 100000
 DROP_KINDS = ('before', 'after')
-EFFECTS = ('status', 'retry_after', 'location', 'body', 'delay', 'drop', 'truncate_at', 'corrupt')
+EFFECTS = ('status', 'retry_after', 'location', 'body', 'delay', 'drop', 'truncate_at', 'corrupt', 'trickle')
+# A trickling body: after its first `trickle` bytes, one byte every this many seconds (each read of a client succeeds).
+TRICKLE_INTERVAL = 0.25
 FIELDS = ('method', 'path', 'after', 'times') + EFFECTS
 
 HTML_PAGE = ('<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n'
@@ -53,6 +55,7 @@ class Fault:
         self.times = _int(spec, 'times', 1, 0)
         self.status = _int(spec, 'status', None, 100, 599)
         self.truncate_at = _int(spec, 'truncate_at', None, 0)
+        self.trickle = _int(spec, 'trickle', None, 0)
         self.retry_after = spec.get('retry_after')
         if self.retry_after is not None and not isinstance(self.retry_after, str):
             raise FaultError('retry_after: must be a string (sent verbatim as the Retry-After header)')
@@ -85,6 +88,7 @@ class Fault:
             'id': self.id, 'method': self.method, 'path': self.path, 'after': self.after, 'times': self.times,
             'status': self.status, 'retry_after': self.retry_after, 'location': self.location, 'body': self.body, 'delay': self.delay,
             'drop': self.drop, 'truncate_at': self.truncate_at, 'corrupt': self.corrupt,
+            'trickle': self.trickle,
             'matched': self.matched, 'fired': self.fired,
             'remaining': None if self.times == 0 else self.times - self.fired,
         }

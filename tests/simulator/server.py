@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from . import admin, api, downloads
 from .archives import ArchiveStore
-from .faults import FaultBook, fault_body
+from .faults import TRICKLE_INTERVAL, FaultBook, fault_body
 from .respond import Response, error, reason
 from .state import State
 
@@ -263,6 +263,8 @@ class Handler(BaseHTTPRequestHandler):
             # Headers promised the full length; closing early is what a dropped transfer looks like.
             limit = fault.truncate_at
             self.close_connection = True
+        if fault and fault.trickle is not None:
+            return self._trickle(response, min(fault.trickle, limit), limit)
         middle = response.length // 2
         spans = [(0, middle, False), (middle, middle + 16, True), (middle + 16, limit, False)] if fault and fault.corrupt else [(0, limit, False)]
         sent = 0
@@ -271,6 +273,19 @@ class Handler(BaseHTTPRequestHandler):
                 end = min(end, limit)
                 if end > start:
                     sent += self._emit(response, start, end - start, damaged)
+        except OSError:
+            self.close_connection = True
+        return sent
+
+    def _trickle(self, response, fast, limit):
+        """Send `fast` bytes at once, then one byte every TRICKLE_INTERVAL until the end or the client hangs up."""
+        sent = 0
+        try:
+            if fast:
+                sent += self._emit(response, 0, fast, False)
+            for start in range(fast, limit):
+                time.sleep(TRICKLE_INTERVAL)
+                sent += self._emit(response, start, 1, False)
         except OSError:
             self.close_connection = True
         return sent

@@ -162,7 +162,44 @@ def test_corrupt_json_and_range_download(sim):
 
 def test_bad_fault_specs_are_rejected(sim):
     for spec in ({'path': '('}, {'status': 700}, {'body': 'xml', 'status': 500}, {'drop': 'sideways'},
-                 {'path': 'x'}, {'status': 500, 'colour': 'red'}, {'times': -1, 'status': 500}):
+                 {'path': 'x'}, {'status': 500, 'colour': 'red'}, {'times': -1, 'status': 500}, {'trickle': -1}):
         with pytest.raises(Exception) as caught:
             sim.control.fault(**spec)
         assert getattr(caught.value, 'status', None) == 400, spec
+
+
+def _trickled(sim, url, fast):
+    """The first `fast` body bytes, then what three more reads bring, and the full Content-Length."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request('GET', f'{parts.path}?{parts.query}', headers={'Authorization': f'Bearer {sim.token}'})
+        response = conn.getresponse()
+        head = b''
+        while len(head) < fast:
+            head += response.read1(fast - len(head))
+        reads = [response.read1(65536) for dummy in range(3)]
+        return response, head, reads
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize('target', ['api', 'download'])
+def test_trickle_sends_part_at_once_then_a_byte_at_a_time(sim, target):
+    if target == 'api':
+        url, path, fast = sim.api_url + '/deployments', '^/2016-07/deployments$', 100
+        full = sim.get('/deployments').body
+    else:
+        backup_id, url = _download_link(sim)
+        path, fast = '^/_download/', 1000
+        full = sim.get(url, token=None).body
+    sim.control.clear_requests()
+    sim.control.fault(path=path, trickle=fast)
+    response, head, reads = _trickled(sim, url, fast)
+    assert response.status == 200 and int(response.headers['Content-Length']) == len(full)
+    # Each read brings a byte or a few: the body keeps coming, slower than any client should wait for.
+    assert all(1 <= len(data) <= 4 for data in reads)
+    got = head + b''.join(reads)
+    assert got == full[:len(got)] and len(got) < len(full)
+    assert sim.control.faults()[0]['trickle'] == fast
+
