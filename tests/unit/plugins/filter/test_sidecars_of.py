@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.composeio.dbaas.plugins.filter.sidecars_of import FilterModule, sidecars_of
-from ansible_collections.composeio.dbaas.plugins.module_utils._download import write_sidecar
+from ansible_collections.composeio.dbaas.plugins.module_utils._download import sidecar_path, sidecar_text
 
 FIZZ = 'a' * 24
 BUZZ = 'b' * 24
@@ -28,7 +28,8 @@ def archive(folder, dep_id, name, day):
     Path(path).write_bytes(b'archive of %s' % name.encode())
     # Hashes starting with a or b: the former pattern a|b matched such lines too.
     backup = {'id': 'backup%d' % day, 'deployment_id': dep_id, 'created_at': '2018-01-%02dT12:00:00Z' % day}
-    write_sidecar(path, backup, 'ab' * 32, 10)
+    with open(sidecar_path(path), 'w') as handle:
+        handle.write(sidecar_text(path, backup, 'ab' * 32, 10))
     return path
 
 
