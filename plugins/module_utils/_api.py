@@ -53,6 +53,12 @@ RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 POST_SAFE_STATUSES = frozenset((408, 429))
 MAX_RETRY_AFTER = 300.0
 RECIPE_DONE = ('complete', 'failed')
+# After a changing request that may have been acted upon (a timeout or a reset after it was sent, a 5xx, an
+# unreadable 202), what it started is looked for during request_timeout plus this many seconds before the request is
+# sent again: a server that took longer than request_timeout to answer may take as long again to act on it, and the
+# lists may lag behind by a few seconds more. See look_for().
+POST_SETTLE_EXTRA = 30.0
+POST_LOOK_CAP = 10.0
 
 
 def parse_retry_after(value, now=None):
@@ -266,6 +272,26 @@ class ComposeClient:
         if status == 422:
             return data, ComposeValidationError(message, **kwargs)
         return data, ComposeError(message, **kwargs)
+
+    def settle_time(self):
+        """Seconds to look for what an ambiguous POST started before sending it again (POST_SETTLE_EXTRA)."""
+        return self.timeout + POST_SETTLE_EXTRA
+
+    def look_for(self, find, settle=None):
+        """After an ambiguous POST: what find() returns once it returns something, or None when nothing has
+        appeared by the end of the settle time (settle_time() unless given). find() is called at once, then after
+        1, 2, 4 and 8 s and every POST_LOOK_CAP s, and a last time when the settle time is up."""
+        deadline = self.clock() + (self.settle_time() if settle is None else settle)
+        delay = 1.0
+        while True:
+            found = find()
+            if found is not None:
+                return found
+            now = self.clock()
+            if now >= deadline:
+                return None
+            self.sleep(min(delay, deadline - now))
+            delay = min(delay * 2, POST_LOOK_CAP)
 
     def get(self, *parts, deadline=None):
         return self.request('GET', *parts, deadline=deadline)

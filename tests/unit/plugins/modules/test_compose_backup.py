@@ -221,14 +221,52 @@ def test_dropped_post_that_started_a_backup_is_not_sent_again(api, run_module, f
     assert (result['changed'], result['action'], result['recipe']['id']) == (True, 'triggered', recipe()['id'])
 
 
+# With request_timeout=5 the settle time is 35 s: looks at 0, 1, 3, 7, 15, 25 and 35 s after the failure.
+SETTLE_LOOKS = 7
+SETTLE_SLEEPS = [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
 def test_server_error_on_post_that_started_nothing_is_sent_again(api, run_module, fake_time):
     deployments(api)
     recipes(api)
     post(api, status=502, body='<html>bad gateway</html>')
-    recipes(api)
+    for dummy in range(SETTLE_LOOKS):
+        recipes(api)
     post(api)
-    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'request_timeout': 5})
     assert (result['changed'], result['recipe']['id']) == (True, recipe()['id'])
+    assert fake_time.sleeps == SETTLE_SLEEPS
+
+
+def test_a_post_acted_on_late_is_found_and_not_sent_again(api, run_module, fake_time):
+    # The POST times out; the server starts the backup later than one short backoff: it shows at the third look.
+    deployments(api)
+    recipes(api)
+    post(api, body=requests.exceptions.ReadTimeout('Read timed out. (read timeout=30)'))
+    recipes(api)
+    recipes(api)
+    recipes(api, recipe())
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False})
+    assert (result['changed'], result['action'], result['recipe']['id']) == (True, 'triggered', recipe()['id'])
+    assert [call.request.method for call in api.calls].count('POST') == 1
+    assert fake_time.sleeps == [1.0, 2.0]
+
+
+def test_a_post_that_started_nothing_within_the_settle_time_is_sent_once_more_then_fails_cleanly(
+        api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    for dummy in range(2):
+        post(api, body=requests.exceptions.ReadTimeout('Read timed out. (read timeout=5)'))
+        for dummy in range(SETTLE_LOOKS):
+            recipes(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'request_timeout': 5})
+    assert result['failed'] is True and 'Traceback' not in result['msg']
+    assert 'a backup may have started all the same' in result['msg'] and 'within 35s' in result['msg']
+    assert [call.request.method for call in api.calls].count('POST') == 2
+    assert fake_time.sleeps == SETTLE_SLEEPS * 2
 
 
 def test_failed_recipe_fails_with_its_detail_and_changed(api, run_module, fake_time):
