@@ -12,7 +12,7 @@ import json
 import random
 import time
 import traceback
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeAmbiguousError,
@@ -88,12 +88,66 @@ def quote_part(part):
     return text
 
 
-def embedded(data, name, method, path):
-    """Unwrap a HAL list: data['_embedded'][name] must be a list."""
-    items = data.get('_embedded', {}).get(name) if isinstance(data, dict) else None
+def _shape_error(what, method, path):
+    return ComposeError('unexpected response: %s' % what, method=method, path=path,
+                        hint='the answer does not have the shape the Compose API 2016-07 gives; check api_url')
+
+
+def expect_object(data, method, path, keys=(), what='the response body'):
+    """data when it is a JSON object whose `keys` are non-empty strings (or numbers), else a ComposeError that
+    names the endpoint and the field: never a KeyError or TypeError later on."""
+    if not isinstance(data, dict):
+        raise _shape_error('%s is %s, not a JSON object' % (what, _kind(data)), method, path)
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == '':
+            raise _shape_error('%s has no usable %r (%s)' % (what, key, 'missing' if key not in data else _kind(value)),
+                               method, path)
+    for key in ('created_at', 'updated_at'):
+        if data.get(key) is not None and not isinstance(data.get(key), str):
+            raise _shape_error('%s has a %r that is %s, not a string' % (what, key, _kind(data[key])), method, path)
+    return data
+
+
+def expect_link(data, method, path, key='download_link'):
+    """data whose `key`, when present and not null, is an absolute URL with a host; the value is never shown (a
+    signed link is a credential). Its scheme is checked where it is used (only http and https are fetched)."""
+    value = data.get(key)
+    if value is None:
+        return data
+    problem = None
+    if not isinstance(value, str):
+        problem = 'is %s, not a string' % _kind(value)
+    else:
+        try:
+            parts = urlparse(value)
+            host = parts.hostname
+        except ValueError:
+            parts, host = None, None
+        if parts is None or not parts.scheme or not host:
+            problem = 'is not an absolute URL'
+    if problem:
+        raise _shape_error('the %r %s' % (key, problem), method, path)
+    return data
+
+
+def embedded(data, name, method, path, keys=('id',)):
+    """Unwrap a HAL list: data['_embedded'][name] must be a list of JSON objects that have `keys`."""
+    holder = data.get('_embedded') if isinstance(data, dict) else None
+    items = holder.get(name) if isinstance(holder, dict) else None
     if not isinstance(items, list):
-        raise ComposeError('unexpected response: no _embedded.%s list' % name, method=method, path=path)
+        found = 'missing' if items is None else _kind(items)
+        raise _shape_error('no _embedded.%s list (%s)' % (name, found), method, path)
+    for index, item in enumerate(items):
+        expect_object(item, method, path, keys, what='_embedded.%s[%d]' % (name, index))
     return items
+
+
+def _kind(value):
+    if value is None:
+        return 'null'
+    return {bool: 'a boolean', int: 'a number', float: 'a number', str: 'a string', list: 'a list',
+            dict: 'an object'}.get(type(value), type(value).__name__)
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -302,7 +356,7 @@ class ComposeClient:
         return embedded(self.get('deployments'), 'deployments', 'GET', '/deployments')
 
     def get_deployment(self, deployment_id):
-        return self.get('deployments', deployment_id)
+        return expect_object(self.get('deployments', deployment_id), 'GET', '/deployments/%s' % deployment_id, ('id',))
 
     def find_deployments_by_name(self, name):
         return [dep for dep in self.list_deployments() if dep.get('name') == name]
@@ -310,14 +364,18 @@ class ComposeClient:
     # -- backups and recipes ---------------------------------------------------------------
 
     def list_backups(self, deployment_id):
-        data = self.get('deployments', deployment_id, 'backups')
-        return sort_newest_first(embedded(data, 'backups', 'GET', '/deployments/%s/backups' % deployment_id))
+        path = '/deployments/%s/backups' % deployment_id
+        items = embedded(self.get('deployments', deployment_id, 'backups'), 'backups', 'GET', path)
+        return sort_newest_first([expect_link(item, 'GET', path) for item in items])
 
     def get_backup(self, deployment_id, backup_id):
-        return self.get('deployments', deployment_id, 'backups', backup_id)
+        path = '/deployments/%s/backups/%s' % (deployment_id, backup_id)
+        return expect_link(expect_object(self.get('deployments', deployment_id, 'backups', backup_id), 'GET', path,
+                                         ('id',)), 'GET', path)
 
     def get_recipe(self, recipe_id, deadline=None):
-        return self.get('recipes', recipe_id, deadline=deadline)
+        return expect_object(self.get('recipes', recipe_id, deadline=deadline), 'GET', '/recipes/%s' % recipe_id,
+                             ('id', 'status'))
 
     def list_recipes(self, deployment_id):
         data = self.get('deployments', deployment_id, 'recipes')

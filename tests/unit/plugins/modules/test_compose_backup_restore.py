@@ -253,3 +253,20 @@ def test_a_restore_that_created_nothing_within_the_settle_time_fails_cleanly_aft
     assert result['failed'] is True
     assert 'fizz-restored may have been created all the same' in result['msg'] and 'within 35s' in result['msg']
     assert [call.request.method for call in api.calls].count('POST') == 2
+
+
+def test_an_accepted_restore_whose_answer_is_not_a_deployment_is_looked_up_by_name(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api, json=['accepted'])
+    found_created(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['deployment']['id']) == (True, 'restored', NEW)
+    assert [call.request.method for call in api.calls].count('POST') == 1
+
+
+def test_a_deployment_list_without_embedded_fails_cleanly(api, run_module, fake_time):
+    api.get(BASE + '/deployments', json={'deployments': [SOURCE]})
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert result['failed'] is True
+    assert 'GET /deployments failed: unexpected response: no _embedded.deployments list (missing)' in result['msg']
