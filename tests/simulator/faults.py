@@ -10,7 +10,10 @@ HUGE_JSON_BYTES = 32 << 20
 DEEP_JSON_LEVELS = 100000
 DROP_KINDS = ('before', 'after')
 EFFECTS = ('status', 'retry_after', 'location', 'body', 'delay', 'drop', 'truncate_at', 'corrupt')
-FIELDS = ('method', 'path', 'after', 'times') + EFFECTS
+# A hostile answer's JSON, served verbatim as the body (with the fault's status, or the real one). Apart from
+# EFFECTS so that other effects stay as they are; it counts as an effect all the same.
+CRAFTED = 'body_json'
+FIELDS = ('method', 'path', 'after', 'times') + EFFECTS + (CRAFTED,)
 
 HTML_PAGE = ('<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n'
              '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n')
@@ -37,7 +40,7 @@ class Fault:
         unknown = sorted(set(spec) - set(FIELDS))
         if unknown:
             raise FaultError(f'unknown field(s) {", ".join(unknown)} (known: {", ".join(FIELDS)})')
-        if not any(spec.get(key) not in (None, False) for key in EFFECTS):
+        if not any(spec.get(key) not in (None, False) for key in EFFECTS) and spec.get(CRAFTED) is None:
             raise FaultError(f'a fault needs at least one effect: {", ".join(EFFECTS)}')
         self.id = fault_id
         method = spec.get('method')
@@ -71,6 +74,7 @@ class Fault:
         self.corrupt = spec.get('corrupt', False)
         if not isinstance(self.corrupt, bool):
             raise FaultError('corrupt: must be true or false')
+        self.body_json = spec.get(CRAFTED)
         self.matched = 0
         self.fired = 0
 
@@ -85,7 +89,7 @@ class Fault:
             'id': self.id, 'method': self.method, 'path': self.path, 'after': self.after, 'times': self.times,
             'status': self.status, 'retry_after': self.retry_after, 'location': self.location, 'body': self.body, 'delay': self.delay,
             'drop': self.drop, 'truncate_at': self.truncate_at, 'corrupt': self.corrupt,
-            'matched': self.matched, 'fired': self.fired,
+            'body_json': self.body_json, 'matched': self.matched, 'fired': self.fired,
             'remaining': None if self.times == 0 else self.times - self.fired,
         }
 

@@ -166,3 +166,13 @@ def test_bad_fault_specs_are_rejected(sim):
         with pytest.raises(Exception) as caught:
             sim.control.fault(**spec)
         assert getattr(caught.value, 'status', None) == 400, spec
+
+
+def test_body_json_serves_a_crafted_answer_verbatim(sim):
+    fault = sim.control.fault(path=f'^/2016-07/deployments/{FIZZ}/backups$', body_json={'_embedded': {'backups': 'x'}})
+    crafted = sim.get(f'/deployments/{FIZZ}/backups')
+    assert crafted.status == 200 and crafted.json() == {'_embedded': {'backups': 'x'}}
+    assert isinstance(sim.get(f'/deployments/{FIZZ}/backups').json()['_embedded']['backups'], list), 'times is 1'
+    sim.control.fault(path='^/2016-07/recipes/', status=202, body_json=[1, 2])
+    assert [f['body_json'] for f in sim.control.faults()] == [{'_embedded': {'backups': 'x'}}, [1, 2]]
+    assert [r['fault'] for r in sim.control.requests()][:2] == [fault, None]
