@@ -56,6 +56,12 @@ options:
       - How many times a failed read is retried (HTTP 408, 429, 500, 502, 503, 504 and network errors), with
         exponential backoff and jitter, honouring C(Retry-After).
       - A request that changes something is only re-sent when the failure proves it was not acted upon.
+        After any other failure of such a request (no answer within O(request_timeout), a connection broken
+        after it was sent, a 5xx or an unreadable answer), the task looks for what it may have started (a new
+        backup recipe, or a deployment of the requested name) at once, then after 1, 2, 4 and 8 seconds and every
+        10 seconds, until O(request_timeout) plus 30 seconds have passed (the settle time, 60 seconds by default).
+        It sends the request once more only when nothing appeared, and otherwise fails saying that it may have been
+        acted upon all the same.
     type: int
     default: 5
 requirements:

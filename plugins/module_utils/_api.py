@@ -66,6 +66,12 @@ MAX_RETRY_AFTER = 300.0
 # would hold a task for ever.
 PROGRESS_BYTES = 64 << 10
 RECIPE_DONE = ('complete', 'failed')
+# After a changing request that may have been acted upon (a timeout or a reset after it was sent, a 5xx, an
+# unreadable 202), what it started is looked for during request_timeout plus this many seconds before the request is
+# sent again: a server that took longer than request_timeout to answer may take as long again to act on it, and the
+# lists may lag behind by a few seconds more. See look_for().
+POST_SETTLE_EXTRA = 30.0
+POST_LOOK_CAP = 10.0
 
 
 def parse_retry_after(value, now=None):
@@ -95,12 +101,66 @@ def quote_part(part):
     return text
 
 
-def embedded(data, name, method, path):
-    """Unwrap a HAL list: data['_embedded'][name] must be a list."""
-    items = data.get('_embedded', {}).get(name) if isinstance(data, dict) else None
+def _shape_error(what, method, path):
+    return ComposeError('unexpected response: %s' % what, method=method, path=path,
+                        hint='the answer does not have the shape the Compose API 2016-07 gives; check api_url')
+
+
+def expect_object(data, method, path, keys=(), what='the response body'):
+    """data when it is a JSON object whose `keys` are non-empty strings (or numbers), else a ComposeError that
+    names the endpoint and the field: never a KeyError or TypeError later on."""
+    if not isinstance(data, dict):
+        raise _shape_error('%s is %s, not a JSON object' % (what, _kind(data)), method, path)
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == '':
+            raise _shape_error('%s has no usable %r (%s)' % (what, key, 'missing' if key not in data else _kind(value)),
+                               method, path)
+    for key in ('created_at', 'updated_at'):
+        if data.get(key) is not None and not isinstance(data.get(key), str):
+            raise _shape_error('%s has a %r that is %s, not a string' % (what, key, _kind(data[key])), method, path)
+    return data
+
+
+def expect_link(data, method, path, key='download_link'):
+    """data whose `key`, when present and not null, is an absolute URL with a host; the value is never shown (a
+    signed link is a credential). Its scheme is checked where it is used (only http and https are fetched)."""
+    value = data.get(key)
+    if value is None:
+        return data
+    problem = None
+    if not isinstance(value, str):
+        problem = 'is %s, not a string' % _kind(value)
+    else:
+        try:
+            parts = urlparse(value)
+            host = parts.hostname
+        except ValueError:
+            parts, host = None, None
+        if parts is None or not parts.scheme or not host:
+            problem = 'is not an absolute URL'
+    if problem:
+        raise _shape_error('the %r %s' % (key, problem), method, path)
+    return data
+
+
+def embedded(data, name, method, path, keys=('id',)):
+    """Unwrap a HAL list: data['_embedded'][name] must be a list of JSON objects that have `keys`."""
+    holder = data.get('_embedded') if isinstance(data, dict) else None
+    items = holder.get(name) if isinstance(holder, dict) else None
     if not isinstance(items, list):
-        raise ComposeError('unexpected response: no _embedded.%s list' % name, method=method, path=path)
+        found = 'missing' if items is None else _kind(items)
+        raise _shape_error('no _embedded.%s list (%s)' % (name, found), method, path)
+    for index, item in enumerate(items):
+        expect_object(item, method, path, keys, what='_embedded.%s[%d]' % (name, index))
     return items
+
+
+def _kind(value):
+    if value is None:
+        return 'null'
+    return {bool: 'a boolean', int: 'a number', float: 'a number', str: 'a string', list: 'a list',
+            dict: 'an object'}.get(type(value), type(value).__name__)
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -264,6 +324,26 @@ class ComposeClient:
             return data, ComposeValidationError(message, **kwargs)
         return data, ComposeError(message, **kwargs)
 
+    def settle_time(self):
+        """Seconds to look for what an ambiguous POST started before sending it again (POST_SETTLE_EXTRA)."""
+        return self.timeout + POST_SETTLE_EXTRA
+
+    def look_for(self, find, settle=None):
+        """After an ambiguous POST: what find() returns once it returns something, or None when nothing has
+        appeared by the end of the settle time (settle_time() unless given). find() is called at once, then after
+        1, 2, 4 and 8 s and every POST_LOOK_CAP s, and a last time when the settle time is up."""
+        deadline = self.clock() + (self.settle_time() if settle is None else settle)
+        delay = 1.0
+        while True:
+            found = find()
+            if found is not None:
+                return found
+            now = self.clock()
+            if now >= deadline:
+                return None
+            self.sleep(min(delay, deadline - now))
+            delay = min(delay * 2, POST_LOOK_CAP)
+
     def get(self, *parts, deadline=None):
         return self.request('GET', *parts, deadline=deadline)
 
@@ -273,7 +353,7 @@ class ComposeClient:
         return embedded(self.get('deployments'), 'deployments', 'GET', '/deployments')
 
     def get_deployment(self, deployment_id):
-        return self.get('deployments', deployment_id)
+        return expect_object(self.get('deployments', deployment_id), 'GET', '/deployments/%s' % deployment_id, ('id',))
 
     def find_deployments_by_name(self, name):
         return [dep for dep in self.list_deployments() if dep.get('name') == name]
@@ -281,14 +361,18 @@ class ComposeClient:
     # -- backups and recipes ---------------------------------------------------------------
 
     def list_backups(self, deployment_id):
-        data = self.get('deployments', deployment_id, 'backups')
-        return sort_newest_first(embedded(data, 'backups', 'GET', '/deployments/%s/backups' % deployment_id))
+        path = '/deployments/%s/backups' % deployment_id
+        items = embedded(self.get('deployments', deployment_id, 'backups'), 'backups', 'GET', path)
+        return sort_newest_first([expect_link(item, 'GET', path) for item in items])
 
     def get_backup(self, deployment_id, backup_id):
-        return self.get('deployments', deployment_id, 'backups', backup_id)
+        path = '/deployments/%s/backups/%s' % (deployment_id, backup_id)
+        return expect_link(expect_object(self.get('deployments', deployment_id, 'backups', backup_id), 'GET', path,
+                                         ('id',)), 'GET', path)
 
     def get_recipe(self, recipe_id, deadline=None):
-        return self.get('recipes', recipe_id, deadline=deadline)
+        return expect_object(self.get('recipes', recipe_id, deadline=deadline), 'GET', '/recipes/%s' % recipe_id,
+                             ('id', 'status'))
 
     def list_recipes(self, deployment_id):
         data = self.get('deployments', deployment_id, 'recipes')

@@ -152,25 +152,48 @@ def deployment_lock(api_url, deployment_id):
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def trigger(client, deployment_id, known_recipe_ids, attempts=3):
-    """POST a backup; after an ambiguous failure, look at the recipes before sending again.
+def trigger(client, deployment_id, known_recipe_ids, attempts=2):
+    """POST a backup; after an ambiguous failure, look for the recipe it may have started before sending again.
 
-    Returns the recipe of the backup this call started. One call never starts two backups.
+    The recipes are looked at until the client's settle time has passed (ComposeClient.look_for), not once: a
+    server may act on a POST well after the client gave up on its answer. Only when no new backup recipe appeared
+    in that time is the POST sent again, `attempts` times in all. Returns the recipe of the backup this call
+    started. One call never starts two backups unless the API acts on a POST later than the settle time.
     """
+    path = '/deployments/%s/backups' % deployment_id
+
+    def started():
+        new = [r for r in client.list_recipes(deployment_id)
+               if is_backup_recipe(r) and r.get('id') not in known_recipe_ids]
+        return newest(new)
+
     error = None
-    for attempt in range(max(1, attempts)):
+    for dummy in range(max(1, attempts)):
         try:
-            return client.request('POST', 'deployments', deployment_id, 'backups', expect=202)
+            answer = client.request('POST', 'deployments', deployment_id, 'backups', expect=202)
+            if isinstance(answer, dict) and isinstance(answer.get('id'), (str, int)) and answer.get('id') != '':
+                return answer
+            # Accepted, so a backup most likely started; the recipe that says which must be found in the list.
+            raise ComposeAmbiguousError('unexpected response: the answer is not a recipe with an id', method='POST',
+                                        path=path, status=202)
         except ComposeAmbiguousError as exc:
             error = exc
-            # Give a slow server time to record the backup it may have started before looking for it.
-            client.sleep(client.backoff_delay(attempt))
-            started = [r for r in client.list_recipes(deployment_id)
-                       if is_backup_recipe(r) and r.get('id') not in known_recipe_ids]
-            if started:
-                return newest(started)
-    error.hint = 'no backup recipe appeared after %d attempts; nothing was started; try again later' % attempts
+            try:
+                recipe = client.look_for(started)
+            except ComposeError as look_error:
+                look_error.hint = ('POST %s may have started a backup, and its recipes could not be listed; run the '
+                                   'task again later: it joins a backup that is running' % path)
+                raise
+            if recipe is not None:
+                return recipe
+    error.hint = ('a backup may have started all the same: no new backup recipe appeared within %ss after each of %d '
+                  'attempts; check the deployment\'s recipes in the Compose console before running the task again '
+                  '(a re-run joins a backup that is running)' % (_fmt(client.settle_time()), attempts))
     raise error
+
+
+def _fmt(number):
+    return ('%.1f' % number).rstrip('0').rstrip('.')
 
 
 def find_produced_backup(client, deployment_id, recipe, tries=5, interval=2.0):

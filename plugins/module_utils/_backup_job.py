@@ -223,12 +223,14 @@ class BackupJob(Job):
             now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
             path = os.path.join(self.dest_dir, self.dest_file or _download.archive_name(
                 self.deployment.get('name'), 'pending', now))
+            self._refuse_folders(path)
             self.result.update(dest=path, downloaded=True, changed=True)
             self.diff['before'] = _download.local_state(path)
             self.diff['after'].update(path=path, backup_id=None)
             return
         path = os.path.join(self.dest_dir, self.dest_file or _download.archive_name(
             self.deployment.get('name'), backup.get('id'), backup.get('created_at')))
+        self._refuse_folders(path)
         checksum = _SHA256.match(p['checksum']).group(2).lower() if p['checksum'] else None
         # With a checksum, what is on disk is hashed: the sidecar alone only says what was written there.
         before = _download.local_state(path, hash_file=checksum is not None)
@@ -252,6 +254,14 @@ class BackupJob(Job):
         if not (self.check_mode and self.result['downloaded']):
             # In check mode on a file already in place: would mode, owner or group change? (Nothing is applied.)
             self._apply_file_attributes(path)
+
+    @staticmethod
+    def _refuse_folders(path):
+        """Fail before any download when a folder (or a link to one) sits where the archive or its sidecar goes."""
+        for target, what in ((path, 'archive'), (_download.sidecar_path(path), 'checksum file')):
+            if os.path.isdir(target):
+                raise OptionError('dest: %s is a folder, where the %s would be written; remove or rename it, or set '
+                                  'dest to another file name' % (target, what))
 
     def _fetch(self, link, path, backup, checksum):
         mode = 0o600

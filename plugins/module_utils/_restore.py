@@ -165,10 +165,14 @@ class RestoreJob(Job):
                                % (backup.get('id'), backup.get('type'), source.get('name'), source.get('type')))
         return backup
 
-    def _post(self, source, backup):
-        """POST the restore; after an ambiguous failure, look the name up before sending again.
+    def _post(self, source, backup, attempts=2):
+        """POST the restore; after an ambiguous failure, look for the deployment by name before sending again.
 
-        Returns the new deployment, or None when another client took the name meanwhile (answered as a re-run).
+        The name was free when the deployments were listed just before, so a deployment of that name that appears
+        after an ambiguous POST is taken for the one it created: it is looked for until the client's settle time
+        has passed (ComposeClient.look_for), and only when none appeared is the POST sent again. Nothing relies on
+        the API refusing a taken name (names need not be unique). Returns the new deployment, or None when another
+        client took the name before our first POST (answered as a re-run).
         """
         p = self.params
         body = dict(name=p['name'])
@@ -177,34 +181,49 @@ class RestoreJob(Job):
                 body[key] = p[key]
         if p['ssl'] is not None:
             body['ssl'] = p['ssl']
+        path = '/deployments/%s/backups/%s/restore' % (source['id'], backup['id'])
+
+        def appeared():
+            return self._named(self.client.list_deployments(), p['name'])
+
         error = None
-        for attempt in range(3):
+        for dummy in range(max(1, attempts)):
             try:
-                return self.client.request('POST', 'deployments', source['id'], 'backups', backup['id'], 'restore',
-                                           expect=202, body=dict(deployment=body))
+                created = self.client.request('POST', 'deployments', source['id'], 'backups', backup['id'], 'restore',
+                                              expect=202, body=dict(deployment=body))
+                if isinstance(created, dict) and isinstance(created.get('id'), (str, int)) and created.get('id') != '':
+                    return created
+                raise ComposeAmbiguousError('unexpected response: the answer is not a deployment with an id',
+                                            method='POST', path=path, status=202)
             except ComposeValidationError as exc:
                 if 'taken' not in (exc.api_message or ''):
                     raise
-                taken = self._named(self.client.list_deployments(), p['name'])
+                taken = appeared()
                 if taken is None:
                     raise
                 if error is not None and taken.get('type') == source.get('type'):
-                    # An earlier attempt of this task timed out or broke off, the name was not listed yet, and
-                    # now it is taken: most likely by that attempt, so answered as created (as below).
+                    # Free before our first POST, taken now: by that POST, acted upon after the settle time.
                     return self.client.get_deployment(taken['id'])
                 self.result.update(changed=False, backup=None)
                 self._existing(taken, source)
                 return None
             except ComposeAmbiguousError as exc:
                 error = exc
-                # Give a slow server time to record the deployment it may have created before looking for it.
-                self.client.sleep(self.client.backoff_delay(attempt))
-                created = self._named(self.client.list_deployments(), p['name'])
+                try:
+                    created = self.client.look_for(appeared)
+                except ComposeError as look_error:
+                    look_error.hint = ('POST %s may have created the deployment %s, and the deployments could not be '
+                                       'listed; run the task again later: it finds the deployment by name'
+                                       % (path, p['name']))
+                    raise
                 if created is not None:
                     if created.get('type') != source.get('type'):
                         self._existing(created, source)
                     return self.client.get_deployment(created['id'])
-        error.hint = 'no deployment named %s appeared after 3 attempts; nothing was created; try again later' % p['name']
+        error.hint = ('the deployment %s may have been created all the same: none of that name appeared within %ss '
+                      'after each of %d attempts; look for it in the Compose console (or with '
+                      'composeio.dbaas.compose_deployment_info) before running the task again'
+                      % (p['name'], ('%.1f' % self.client.settle_time()).rstrip('0').rstrip('.'), attempts))
         raise error
 
     def _wait(self, recipe_id):

@@ -20,8 +20,11 @@ description:
   - Parallel tasks for one deployment on one machine (Ansible forks) are serialised while they decide, so they
     make one backup between them; tasks on different machines can still each start one. The lock files are kept
     in C(composeio.dbaas-locks-<uid>) under the temporary directory (C(TMPDIR)), a folder only that user may enter.
-  - A start request whose outcome is unknown (timeout, dropped connection, server error) is followed by a look
-    at the deployment's recipes before anything is sent again. One task never starts two backups.
+  - A start request whose outcome is unknown (timeout, dropped connection, server error) is followed by looks
+    at the deployment's recipes until the settle time (O(request_timeout) plus 30 seconds) has passed; it is sent
+    once more only when no new backup recipe appeared by then, and the task fails, saying a backup may have
+    started, when the second one is unknown too. One task never starts two backups unless the API acts on a
+    request later than the settle time.
   - The download streams from the backup's pre-signed link, without the API token, into a temporary file beside
     the destination, hashing on the way; the size is checked against C(Content-Length) and, with O(checksum),
     the SHA-256; then the file is synced and renamed into place. A dropped connection resumes from the bytes

@@ -154,3 +154,25 @@ def test_role_refuses_bad_input(extra, expected, sim, workdir):
     archives = [name for name in os.listdir(str(workdir / 'out')) if not name.endswith('.json')] \
         if (workdir / 'out').is_dir() else []
     assert archives == []
+
+
+@pytest.mark.parametrize('where', ['archive', 'sidecar'])
+def test_a_folder_at_the_archive_or_sidecar_path_is_refused_naming_it(where, sim, module, workdir):
+    dest = workdir / 'dest'
+    dest.mkdir()
+    args = dict(deployment_id=FIZZ, max_age='2d', dest=str(dest) + '/')
+    planned = module('compose_backup', args, check_mode=True)
+    assert not planned.failed, planned.msg
+    folder = harness.Path(planned.result['dest'] + ('' if where == 'archive' else '.sha256'))
+    folder.mkdir()
+    (folder / 'keep').write_text('mine\n')
+    before = sim.control.state()
+    sim.control.clear_requests()
+    run = module('compose_backup', args)
+    leaked = TOKEN in run.output
+    assert not leaked, 'the API token appears in the output'
+    assert run.failed and 'Traceback' not in run.output and not run.result.get('unparsed')
+    assert 'dest: %s is a folder' % folder in run.msg, run.msg
+    _assert_unchanged(sim, before)
+    assert not [r for r in sim.control.requests() if r['path'].startswith('/_download/')], 'downloaded all the same'
+    assert os.listdir(str(dest)) == [folder.name] and os.listdir(str(folder)) == ['keep']

@@ -193,3 +193,89 @@ def test_tls_without_validation_works_with_a_warning(tls_sim, workdir):
     assert harness.sidecar_valid(run.result['dest'])
     # ansible-core 2.19 returns warnings as structured summaries, older cores as strings.
     assert 'validate_certs is false' in json.dumps(run.result.get('warnings', []))
+
+
+# -- answers of the wrong shape: a clean failure naming the request and the field, nothing changed ------------------
+
+OTHER = 'abcdefabcdefabcdefabcdef'
+DEPS = '^/2016-07/deployments$'
+BACKUP_LIST = '^/2016-07/deployments/%s/backups$' % FIZZ
+BACKUP_DETAIL = '^/2016-07/deployments/%s/backups/%s$' % (FIZZ, OTHER)
+SIGNED = 'objects.example/fizz.tar.gz?signature=s3cr3tsig'
+DOWNLOAD = dict(deployment_id=FIZZ, backup_id=OTHER, dest='<dest>/')
+# (module, args, fault path, crafted body, what the message must contain)
+SHAPES = {
+    'deployments without _embedded': ('compose_deployment_info', {}, DEPS, {'deployments': []},
+                                      'GET /deployments failed: unexpected response: no _embedded.deployments list'),
+    'deployments not a list': ('compose_backup', dict(deployment_name='fizz-production'), DEPS,
+                               {'_embedded': {'deployments': {'id': FIZZ}}}, 'no _embedded.deployments list (an object)'),
+    'deployment without id': ('compose_backup', dict(deployment_name='fizz-production'), DEPS,
+                              {'_embedded': {'deployments': [{'name': 'fizz-production'}]}},
+                              "_embedded.deployments[0] has no usable 'id' (missing)"),
+    'restore: deployments without _embedded': ('compose_backup_restore',
+                                               dict(deployment_name='fizz-production', name='fizz-copy',
+                                                    datacenter='aws:us-east-1'), DEPS, {},
+                                               'no _embedded.deployments list (missing)'),
+    'deployment detail a list': ('compose_backup', dict(deployment_id=FIZZ), '^/2016-07/deployments/%s$' % FIZZ,
+                                 [FIZZ], 'GET /deployments/%s failed: unexpected response: the response body is a list'
+                                 % FIZZ),
+    'backups not a list': ('compose_backup_info', dict(deployment_id=FIZZ), BACKUP_LIST,
+                           {'_embedded': {'backups': 'none'}}, 'no _embedded.backups list (a string)'),
+    'backup without id': ('compose_backup', dict(deployment_id=FIZZ, max_age='2d'), BACKUP_LIST,
+                          {'_embedded': {'backups': [{'type': 'daily', 'status': 'complete'}]}},
+                          "_embedded.backups[0] has no usable 'id' (missing)"),
+    'created_at not a string': ('compose_backup_info', dict(deployment_id=FIZZ), BACKUP_LIST,
+                                {'_embedded': {'backups': [{'id': OTHER, 'created_at': 1519846802}]}},
+                                "'created_at' that is a number, not a string"),
+    'backup detail without id': ('compose_backup', DOWNLOAD, BACKUP_DETAIL, {'is_downloadable': True},
+                                 "GET /deployments/%s/backups/%s failed: unexpected response: the response body has no "
+                                 "usable 'id'" % (FIZZ, OTHER)),
+    'download link not a URL': ('compose_backup', DOWNLOAD, BACKUP_DETAIL,
+                                {'id': OTHER, 'is_downloadable': True, 'download_link': SIGNED},
+                                "the 'download_link' is not an absolute URL"),
+    'download link a number': ('compose_backup', DOWNLOAD, BACKUP_DETAIL,
+                               {'id': OTHER, 'is_downloadable': True, 'download_link': 42},
+                               "the 'download_link' is a number, not a string"),
+    'recipes not a list': ('compose_backup', dict(deployment_id=FIZZ), '^/2016-07/deployments/%s/recipes$' % FIZZ,
+                           {'_embedded': {'recipes': None}}, 'no _embedded.recipes list (missing)'),
+    'recipe without status': ('compose_backup', dict(deployment_id=FIZZ, recipe_id=OTHER), '^/2016-07/recipes/',
+                              {'id': OTHER}, "GET /recipes/%s failed: unexpected response: the response body has no "
+                              "usable 'status'" % OTHER),
+}
+
+
+@pytest.mark.parametrize('name, args, path, body, words', list(SHAPES.values()), ids=list(SHAPES))
+def test_an_answer_of_the_wrong_shape_fails_cleanly_naming_the_field(name, args, path, body, words, sim, module,
+                                                                     workdir):
+    (workdir / 'dest').mkdir()
+    args = dict((key, value.replace('<dest>', str(workdir / 'dest')) if isinstance(value, str) else value)
+                for key, value in args.items())
+    sim.control.fault(method='GET', path=path, status=200, body_json=body, times=0)
+    sim.control.clear_requests()
+    run = module(name, args)
+    _clean(run)
+    assert run.failed and words in run.msg, run.msg
+    assert 's3cr3tsig' not in run.output
+    assert not [r for r in sim.control.requests() if r['method'] != 'GET'], 'a changing request was sent'
+    assert os.listdir(str(workdir / 'dest')) == []
+
+
+def test_a_200_that_is_not_json_fails_cleanly(sim, module):
+    sim.control.fault(method='GET', path=DEPS, body='html', times=0)
+    run = module('compose_deployment_info', dict(api_retries=0))
+    _clean(run)
+    assert run.failed and 'GET /deployments failed: 200 OK: invalid JSON in the response body' in run.msg
+
+
+def test_a_backup_post_the_server_acts_on_late_starts_one_backup(sim, module):
+    # The server answers nothing within request_timeout (2 s) and starts the backup 4 s after the POST, after the
+    # client gave up: the client looks until the settle time (32 s) has passed, finds it and sends nothing more.
+    sim.control.fault(method='POST', path='^/2016-07/deployments/%s/backups$' % FIZZ, delay=4)
+    before = len(harness.backup_recipes(sim.control.state(), FIZZ))
+    sim.control.clear_requests()
+    run = module('compose_backup', dict(deployment_id=FIZZ, force=True, wait=False, request_timeout=2))
+    _clean(run)
+    assert not run.failed, run.msg
+    assert len(harness.requests_for(sim.control.requests(), 'POST', '/backups$')) == 1, 'the POST was sent again'
+    started = harness.backup_recipes(sim.control.state(), FIZZ)
+    assert len(started) == before + 1 and run.result['recipe']['id'] in [r['id'] for r in started]

@@ -12,7 +12,10 @@ DROP_KINDS = ('before', 'after')
 EFFECTS = ('status', 'retry_after', 'location', 'body', 'delay', 'drop', 'truncate_at', 'corrupt', 'trickle')
 # A trickling body: after its first `trickle` bytes, one byte every this many seconds (each read of a client succeeds).
 TRICKLE_INTERVAL = 0.25
-FIELDS = ('method', 'path', 'after', 'times') + EFFECTS
+# A hostile answer's JSON, served verbatim as the body (with the fault's status, or the real one). Apart from
+# EFFECTS because any JSON value, even a false one, is an effect.
+CRAFTED = 'body_json'
+FIELDS = ('method', 'path', 'after', 'times') + EFFECTS + (CRAFTED,)
 
 HTML_PAGE = ('<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n'
              '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n')
@@ -39,7 +42,7 @@ class Fault:
         unknown = sorted(set(spec) - set(FIELDS))
         if unknown:
             raise FaultError(f'unknown field(s) {", ".join(unknown)} (known: {", ".join(FIELDS)})')
-        if not any(spec.get(key) not in (None, False) for key in EFFECTS):
+        if not any(spec.get(key) not in (None, False) for key in EFFECTS) and spec.get(CRAFTED) is None:
             raise FaultError(f'a fault needs at least one effect: {", ".join(EFFECTS)}')
         self.id = fault_id
         method = spec.get('method')
@@ -74,6 +77,7 @@ class Fault:
         self.corrupt = spec.get('corrupt', False)
         if not isinstance(self.corrupt, bool):
             raise FaultError('corrupt: must be true or false')
+        self.body_json = spec.get(CRAFTED)
         self.matched = 0
         self.fired = 0
 
@@ -88,7 +92,7 @@ class Fault:
             'id': self.id, 'method': self.method, 'path': self.path, 'after': self.after, 'times': self.times,
             'status': self.status, 'retry_after': self.retry_after, 'location': self.location, 'body': self.body, 'delay': self.delay,
             'drop': self.drop, 'truncate_at': self.truncate_at, 'corrupt': self.corrupt,
-            'trickle': self.trickle,
+            'trickle': self.trickle, 'body_json': self.body_json,
             'matched': self.matched, 'fired': self.fired,
             'remaining': None if self.times == 0 else self.times - self.fired,
         }

@@ -192,6 +192,8 @@ class Handler(BaseHTTPRequestHandler):
     def _alter(fault, response):
         if fault.status is None and fault.body is not None:
             response.set_body(*fault_body(fault.body, response.status, reason(response.status)))
+        if fault.body_json is not None:
+            response.set_body('application/json', json.dumps(fault.body_json).encode())
         if fault.retry_after is not None:
             response.headers.append(('Retry-After', fault.retry_after))
         if fault.location is not None:

@@ -203,3 +203,12 @@ def test_trickle_sends_part_at_once_then_a_byte_at_a_time(sim, target):
     assert got == full[:len(got)] and len(got) < len(full)
     assert sim.control.faults()[0]['trickle'] == fast
 
+
+def test_body_json_serves_a_crafted_answer_verbatim(sim):
+    fault = sim.control.fault(path=f'^/2016-07/deployments/{FIZZ}/backups$', body_json={'_embedded': {'backups': 'x'}})
+    crafted = sim.get(f'/deployments/{FIZZ}/backups')
+    assert crafted.status == 200 and crafted.json() == {'_embedded': {'backups': 'x'}}
+    assert isinstance(sim.get(f'/deployments/{FIZZ}/backups').json()['_embedded']['backups'], list), 'times is 1'
+    sim.control.fault(path='^/2016-07/recipes/', status=202, body_json=[1, 2])
+    assert [f['body_json'] for f in sim.control.faults()] == [{'_embedded': {'backups': 'x'}}, [1, 2]]
+    assert [r['fault'] for r in sim.control.requests()][:2] == [fault, None]

@@ -371,3 +371,64 @@ def test_ids_that_would_address_another_resource_are_refused(api, client, backup
 def test_ids_with_separators_are_quoted(api, client):
     api.get(BASE + '/deployments/%s/backups/..%%2F..%%2Fx' % DEP, json={'id': '../../x'})
     assert client.get_backup(DEP, '../../x') == {'id': '../../x'}
+
+
+# -- answers of the wrong shape: a ComposeError naming the endpoint and the field, never a KeyError or TypeError --
+
+DEPS = BASE + '/deployments'
+BACKUPS = BASE + '/deployments/%s/backups' % DEP
+BID = 'b00000000000000000000001'
+SIGNED = 'https://objects.test/x.tar.gz?signature=s3cr3tsig'
+SHAPES = {
+    'deployments without _embedded': (DEPS, {'deployments': []}, 'list_deployments', (),
+                                      'GET /deployments failed: unexpected response: no _embedded.deployments list (missing)'),
+    'deployments not a list': (DEPS, {'_embedded': {'deployments': {'id': DEP}}}, 'list_deployments', (),
+                               'no _embedded.deployments list (an object)'),
+    'deployment item not an object': (DEPS, {'_embedded': {'deployments': ['fizz']}}, 'list_deployments', (),
+                                      '_embedded.deployments[0] is a string, not a JSON object'),
+    'deployment without id': (DEPS, {'_embedded': {'deployments': [{'name': 'fizz'}]}}, 'list_deployments', (),
+                              "_embedded.deployments[0] has no usable 'id' (missing)"),
+    'deployment detail a list': (DEPS + '/' + DEP, [DEP], 'get_deployment', (DEP,),
+                                 'GET /deployments/%s failed: unexpected response: the response body is a list' % DEP),
+    'backups not a list': (BACKUPS, {'_embedded': {'backups': 'none'}}, 'list_backups', (DEP,),
+                           'GET /deployments/%s/backups failed: unexpected response: no _embedded.backups list (a string)'
+                           % DEP),
+    'backup without id': (BACKUPS, {'_embedded': {'backups': [{'type': 'daily'}]}}, 'list_backups', (DEP,),
+                          "_embedded.backups[0] has no usable 'id' (missing)"),
+    'backup id null': (BACKUPS, {'_embedded': {'backups': [{'id': None}]}}, 'list_backups', (DEP,),
+                       "_embedded.backups[0] has no usable 'id' (null)"),
+    'created_at not a string': (BACKUPS, {'_embedded': {'backups': [{'id': BID, 'created_at': 1519846802}]}},
+                                'list_backups', (DEP,), "has a 'created_at' that is a number, not a string"),
+    'backup detail without id': (BACKUPS + '/' + BID, {'download_link': SIGNED}, 'get_backup', (DEP, BID),
+                                 "GET /deployments/%s/backups/%s failed: unexpected response: the response body has "
+                                 "no usable 'id'" % (DEP, BID)),
+    'download link not a URL': (BACKUPS + '/' + BID, {'id': BID, 'download_link': 'not a link?signature=s3cr3tsig'},
+                                'get_backup', (DEP, BID), "the 'download_link' is not an absolute URL"),
+    'download link a number': (BACKUPS + '/' + BID, {'id': BID, 'download_link': 42}, 'get_backup', (DEP, BID),
+                               "the 'download_link' is a number, not a string"),
+    'listed download link without host': (BACKUPS, {'_embedded': {'backups': [{'id': BID, 'download_link': 'https:///x'}]}},
+                                          'list_backups', (DEP,), "the 'download_link' is not an absolute URL"),
+    'recipe without status': (BASE + '/recipes/r1', {'id': 'r1'}, 'get_recipe', ('r1',),
+                              "GET /recipes/r1 failed: unexpected response: the response body has no usable 'status'"),
+    'recipe without id': (BASE + '/recipes/r1', {'status': 'running'}, 'get_recipe', ('r1',), "no usable 'id'"),
+    'recipes list item without id': (BASE + '/deployments/%s/recipes' % DEP,
+                                     {'_embedded': {'recipes': [{'status': 'running'}]}}, 'list_recipes', (DEP,),
+                                     "_embedded.recipes[0] has no usable 'id'"),
+}
+
+
+@pytest.mark.parametrize('url, body, method, args, message', list(SHAPES.values()), ids=list(SHAPES))
+def test_an_answer_of_the_wrong_shape_is_a_compose_error_naming_endpoint_and_field(api, client, url, body, method,
+                                                                                  args, message):
+    api.get(url, json=body)
+    with pytest.raises(ComposeError) as caught:
+        getattr(client, method)(*args)
+    assert message in str(caught.value)
+    assert 'check api_url' in str(caught.value) and 's3cr3tsig' not in str(caught.value)
+
+
+def test_a_200_that_is_not_json_is_a_compose_error(api, fake_time):
+    client = ComposeClient(TOKEN, base_url=BASE, retries=0, sleep=fake_time.sleep, clock=fake_time.clock)
+    api.get(DEPS, body='<html>maintenance</html>', status=200, content_type='text/html')
+    with pytest.raises(ComposeError, match='GET /deployments failed: 200 OK: invalid JSON in the response body'):
+        client.list_deployments()

@@ -221,14 +221,52 @@ def test_dropped_post_that_started_a_backup_is_not_sent_again(api, run_module, f
     assert (result['changed'], result['action'], result['recipe']['id']) == (True, 'triggered', recipe()['id'])
 
 
+# With request_timeout=5 the settle time is 35 s: looks at 0, 1, 3, 7, 15, 25 and 35 s after the failure.
+SETTLE_LOOKS = 7
+SETTLE_SLEEPS = [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
 def test_server_error_on_post_that_started_nothing_is_sent_again(api, run_module, fake_time):
     deployments(api)
     recipes(api)
     post(api, status=502, body='<html>bad gateway</html>')
-    recipes(api)
+    for dummy in range(SETTLE_LOOKS):
+        recipes(api)
     post(api)
-    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'request_timeout': 5})
     assert (result['changed'], result['recipe']['id']) == (True, recipe()['id'])
+    assert fake_time.sleeps == SETTLE_SLEEPS
+
+
+def test_a_post_acted_on_late_is_found_and_not_sent_again(api, run_module, fake_time):
+    # The POST times out; the server starts the backup later than one short backoff: it shows at the third look.
+    deployments(api)
+    recipes(api)
+    post(api, body=requests.exceptions.ReadTimeout('Read timed out. (read timeout=30)'))
+    recipes(api)
+    recipes(api)
+    recipes(api, recipe())
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False})
+    assert (result['changed'], result['action'], result['recipe']['id']) == (True, 'triggered', recipe()['id'])
+    assert [call.request.method for call in api.calls].count('POST') == 1
+    assert fake_time.sleeps == [1.0, 2.0]
+
+
+def test_a_post_that_started_nothing_within_the_settle_time_is_sent_once_more_then_fails_cleanly(
+        api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    for dummy in range(2):
+        post(api, body=requests.exceptions.ReadTimeout('Read timed out. (read timeout=5)'))
+        for dummy in range(SETTLE_LOOKS):
+            recipes(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'request_timeout': 5})
+    assert result['failed'] is True and 'Traceback' not in result['msg']
+    assert 'a backup may have started all the same' in result['msg'] and 'within 35s' in result['msg']
+    assert [call.request.method for call in api.calls].count('POST') == 2
+    assert fake_time.sleeps == SETTLE_SLEEPS * 2
 
 
 def test_failed_recipe_fails_with_its_detail_and_changed(api, run_module, fake_time):
@@ -687,3 +725,63 @@ def test_a_download_redirected_from_https_to_http_fails_and_writes_nothing(api, 
     assert result['msg'].startswith('the download link at objects.test redirected to plain http at objects.test')
     assert 's3cr3tsig' not in out and os.listdir(str(tmp_path)) == []
     assert 'the TLS certificate of the download host objects.test is not checked' in run_module.err
+
+
+@pytest.mark.parametrize('where', ['archive', 'sidecar'])
+def test_a_folder_where_the_archive_or_its_sidecar_goes_fails_cleanly_naming_it(api, run_module, fake_time, tmp_path,
+                                                                                 where):
+    from ansible_collections.composeio.dbaas.plugins.module_utils import _download
+    name = _download.archive_name('fizz-production', DAILY['id'], DAILY['created_at'])
+    folder = tmp_path / (name if where == 'archive' else name + '.sha256')
+    folder.mkdir()
+    deployments(api)
+    details(api, DAILY)
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': DAILY['id'],
+                                              'dest': str(tmp_path) + '/'})
+    assert result['failed'] is True
+    assert result['msg'].startswith('dest: %s is a folder, where the %s would be written'
+                                    % (folder, 'archive' if where == 'archive' else 'checksum file'))
+    assert os.listdir(str(folder)) == [] and sorted(os.listdir(str(tmp_path))) == [folder.name]
+    assert 's3cr3tsig' not in out
+
+
+def test_a_folder_at_an_explicit_sidecar_path_fails_in_check_mode_too(api, run_module, fake_time, tmp_path):
+    (tmp_path / 'fizz.tar.gz.sha256').mkdir()
+    deployments(api)
+    recipes(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path / 'fizz.tar.gz'),
+                                                '_ansible_check_mode': True})
+    assert result['failed'] is True and 'fizz.tar.gz.sha256 is a folder' in result['msg']
+
+
+@pytest.mark.parametrize('listed, message', [
+    ({'_embedded': {'backups': [{'type': 'daily', 'status': 'complete'}]}}, "_embedded.backups[0] has no usable 'id'"),
+    ({'_embedded': {'backups': {'id': 'x'}}}, 'no _embedded.backups list (an object)'),
+    ({'_embedded': {'backups': [dict(DAILY, created_at=20180301)]}}, "has a 'created_at' that is a number"),
+], ids=['backup without id', 'backups not a list', 'created_at a number'])
+def test_a_backup_list_of_the_wrong_shape_fails_cleanly(api, run_module, fake_time, listed, message):
+    deployments(api)
+    recipes(api)
+    api.get(BASE + '/deployments/%s/backups' % DEP, json=listed)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '1d'})
+    assert result['failed'] is True and result['changed'] is False
+    assert 'GET /deployments/%s/backups failed: unexpected response: ' % DEP in result['msg'] and message in result['msg']
+
+
+def test_a_download_link_that_is_not_a_url_fails_cleanly_without_showing_it(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, DAILY, link='objects.test/fizz.tar.gz?signature=s3cr3tsig')
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': DAILY['id'],
+                                              'dest': str(tmp_path) + '/'})
+    assert result['failed'] is True and "the 'download_link' is not an absolute URL" in result['msg']
+    assert 's3cr3tsig' not in out and os.listdir(str(tmp_path)) == []
+
+
+def test_an_accepted_post_whose_answer_is_not_a_recipe_is_looked_for_not_sent_again(api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    post(api, json={'accepted': True})
+    recipes(api, recipe())
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False})
+    assert (result['changed'], result['action'], result['recipe']['id']) == (True, 'triggered', recipe()['id'])
+    assert [call.request.method for call in api.calls].count('POST') == 1

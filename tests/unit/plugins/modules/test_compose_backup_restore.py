@@ -214,10 +214,59 @@ def test_rerun_ignores_a_later_failed_recipe_that_is_not_the_provisioning(api, r
     assert (result['changed'], result['action'], result['recipe']['id']) == (False, 'exists', RID)
 
 
+# With request_timeout=5 the settle time is 35 s: looks at 0, 1, 3, 7, 15, 25 and 35 s after the failure.
+SETTLE_LOOKS = 7
+
+
 def test_name_taken_after_an_ambiguous_post_of_this_task_counts_as_created(api, run_module, fake_time):
     dropped_post(api)
-    listing(api, SOURCE)                      # the new deployment is not listed yet: send again
+    for dummy in range(SETTLE_LOOKS):
+        listing(api, SOURCE)                  # not listed within the settle time: send again
     restore_post(api, status=422, json={'errors': {'name': ['has already been taken']}})
+    found_created(api)
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, request_timeout=5))
+    assert (result['changed'], result['action'], result['deployment']['id']) == (True, 'restored', NEW)
+
+
+def test_a_restore_acted_on_late_is_found_by_name_and_not_sent_again(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api, body=requests.exceptions.ReadTimeout('Read timed out. (read timeout=30)'))
+    listing(api, SOURCE)
+    listing(api, SOURCE)
+    found_created(api)                        # third look: the deployment the late POST created
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert (result['changed'], result['action'], result['deployment']['id']) == (True, 'restored', NEW)
+    assert [call.request.method for call in api.calls].count('POST') == 1
+    assert fake_time.sleeps[:2] == [1.0, 2.0]
+
+
+def test_a_restore_that_created_nothing_within_the_settle_time_fails_cleanly_after_one_resend(
+        api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    for dummy in range(2):
+        restore_post(api, status=503, body='<html>unavailable</html>')
+        for dummy in range(SETTLE_LOOKS):
+            listing(api, SOURCE)
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, request_timeout=5))
+    assert result['failed'] is True
+    assert 'fizz-restored may have been created all the same' in result['msg'] and 'within 35s' in result['msg']
+    assert [call.request.method for call in api.calls].count('POST') == 2
+
+
+def test_an_accepted_restore_whose_answer_is_not_a_deployment_is_looked_up_by_name(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api, json=['accepted'])
     found_created(api)
     result, dummy = run_module(compose_backup_restore, ARGS)
     assert (result['changed'], result['action'], result['deployment']['id']) == (True, 'restored', NEW)
+    assert [call.request.method for call in api.calls].count('POST') == 1
+
+
+def test_a_deployment_list_without_embedded_fails_cleanly(api, run_module, fake_time):
+    api.get(BASE + '/deployments', json={'deployments': [SOURCE]})
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert result['failed'] is True
+    assert 'GET /deployments failed: unexpected response: no _embedded.deployments list (missing)' in result['msg']
