@@ -144,7 +144,7 @@ def drift(lines):
                  for item in json.loads(listed.stdout or '[]')
                  for key in [item['name'].lower().replace('_', '-').replace('.', '-')]
                  if key in locked and locked[key] != item['version']]
-        print('Python %s: %s' % (version, '; '.join(newer) if newer else 'the newest versions allowed are the locked ones'))
+        print('Python %s: %s' % (version, '; '.join(newer) if newer else 'the same versions as the lock'))
 
 
 def table(phases, skipped, seconds):
@@ -181,7 +181,7 @@ def main():
             with open(phase.log, errors='replace') as handle:
                 sys.stdout.write(handle.read())
     if args.latest:
-        print('\nVersions newer than the locks (make test-latest):')
+        print('\nVersions that differ from the locks (make test-latest):')
         drift(lines)
     table(phases, skipped, time.monotonic() - runner.started)
     if skipped:

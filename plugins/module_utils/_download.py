@@ -479,8 +479,8 @@ class Downloader:
                                     hint='nothing was downloaded and the destination was left as it was; the object '
                                          'store, or a proxy in front of it, should redirect to https')
             url = target
-        raise DownloadError('the download link at %s redirected more than %d times' % (urlparse(first).hostname,
-                                                                                        MAX_REDIRECTS),
+        raise DownloadError('the download link at %s redirected more than %d times'
+                            % (urlparse(first).hostname, MAX_REDIRECTS),
                             hint='nothing was downloaded and the destination was left as it was; try again later')
 
     @staticmethod

@@ -17,9 +17,12 @@ description:
     on-demand backup of the deployment is already running, join it (action V(joined)), so retries and parallel
     runs never start a second backup. Otherwise start one (action V(triggered)). O(force=true) skips reusing and
     joining.'
-  - Parallel tasks for one deployment on one machine (Ansible forks) are serialised while they decide, so they
-    make one backup between them; tasks on different machines can still each start one. The lock files are kept
-    in C(composeio.dbaas-locks-<uid>) under the temporary directory (C(TMPDIR)), a folder only that user may enter.
+  - Parallel tasks for one deployment run by one user on one machine (Ansible forks) are serialised while they
+    decide, so they make one backup between them. Tasks of different users, or on different machines, are not
+    serialised with each other and can each start one. The lock files are kept in C(composeio.dbaas-locks-<uid>)
+    under the temporary directory (C(TMPDIR)), a folder only that user may enter. When that folder cannot be used
+    (it is not a folder, another user owns it, or others may enter it), the task fails and names it, rather than
+    run without the lock; remove it, or set C(TMPDIR) to a folder of your own.
   - A start request whose outcome is unknown (timeout, dropped connection, server error) is followed by looks
     at the deployment's recipes until the settle time (O(request_timeout) plus 30 seconds) has passed; it is sent
     once more only when no new backup recipe appeared by then, and the task fails, saying a backup may have

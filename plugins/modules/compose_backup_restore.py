@@ -19,7 +19,7 @@ description:
     which one.
   - A backup whose C(is_restorable) flag is false is refused before any request that changes something.
   - A restore request whose outcome is unknown (timeout, dropped connection, server error) is followed by
-    look-ups of O(name) until the settle time (O(request_timeout) plus 30 seconds) has passed: a deployment of
+    look-ups of O(name) until the settle time (O(request_timeout) plus 30 seconds) has passed; a deployment of
     that name that appears is the one the request created. It is sent once more only when none appeared, and the
     task fails, saying the deployment may have been created, when the second one is unknown too. Nothing relies
     on the API refusing a name that is taken.

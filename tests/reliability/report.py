@@ -50,6 +50,53 @@ Checked in every case, whatever the outcome:
 """.format(delay=matrix.DELAY, timeout=matrix.READ_TIMEOUT, trickle=matrix.TRICKLE)
 
 
+# What the other suites check, beside the matrix: each line names the behaviour and where a test shows it.
+FOOTER = """\
+## Beyond the matrix
+
+The other suites (tests/reliability, tests/unit, tests/integration) show these, each with a test that fails
+without the behaviour:
+
+- **Secrets.** The HTTP sessions never read `~/.netrc` or `$NETRC`: a netrc `default` entry neither replaces the
+  API token nor reaches the download host (tests/unit/plugins/module_utils/test_credentials.py). Proxies still
+  come from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`. The token is masked before an error preview
+  is cut, so no part of it shows, in the modules and the inventory plugin alike (test_api.py,
+  tests/unit/plugins/inventory/test_compose_secrets.py); a link in a message loses its query string and any
+  `user:password@` (test_download.py); nothing secret appears at `-vvvv` (test_secrets.py).
+- **Downloads.** A link that redirects from https to plain http is refused before anything is sent to the http
+  host; at most 10 redirects are followed (test_download.py). `validate_certs` and `ca_path` apply to the
+  download host as to the API. A body slower than 64 KiB in every `request_timeout` is cut off and resumed (the
+  matrix's slow body rows; test_slow_body.py).
+- **Archive and checksum file.** The old `.sha256` is removed before a new archive takes its name and the new one
+  is renamed in after, under the deployment's lock, so no state pairs an archive with another backup's checksum
+  file; a checksum file that cannot be written (a full disk) fails the task cleanly and leaves the previous
+  archive and its checksum file as they were; with `checksum`, a re-run hashes the file on disk; `unsafe_writes`
+  is honoured (tests/unit/plugins/modules/test_compose_backup.py). A folder at the archive's or the checksum
+  file's path fails before any download (test_bad_input.py).
+- **A POST that may have been acted on.** After a start or restore request whose outcome is unknown, the module
+  looks for what it may have started until `request_timeout` + 30 s have passed, and only then sends once more;
+  a server that acts on a POST after the client gave up gets one backup, not two (test_hostile.py). A restore
+  never relies on the API refusing a taken name.
+- **Answers of the wrong shape.** A list that is not a list, an item without `id`, a recipe without `status`, a
+  link that is not a URL, a timestamp that is not a string and the like fail with a message naming the request
+  and the field, never a traceback (test_hostile.py, test_api.py).
+- **Names from the API.** The inventory plugin makes a host name of a deployment name only when it is plain
+  (`[A-Za-z0-9_.-]`, not `localhost`, `all` or `ungrouped`); any other becomes `<safe-name>_<id>` with a warning,
+  and template text in a name is never evaluated (tests/unit/plugins/inventory/test_compose.py, the
+  inventory_compose integration target). The role prunes archives whose checksum file names the deployment's id
+  exactly, never by a pattern built from it (tests/unit/plugins/filter/test_sidecars_of.py), and writes its report
+  through a new file renamed into place, never through a link planted at its path
+  (tests/unit/roles/test_backup_report.py).
+- **Timestamps.** Every RFC 3339 form the API may send (any number of fractional digits, `Z` or an offset) is
+  read alike on every Python the modules support, 3.8 included (test_time.py).
+- **Parallel runs.** Tasks for one deployment run by one user on one machine are serialised while they decide and
+  while an archive and its checksum file are renamed into place; twenty concurrent runs of the backup role into
+  one folder leave only valid archives (test_concurrency.py). Different users, or different machines, are not
+  serialised with each other. A lock folder that cannot be used (not a folder, another user's, open to others)
+  fails the task with its name instead of running unlocked (tests/unit/plugins/module_utils/test_lock.py).
+"""
+
+
 def record(row):
     folder = os.environ.get(RESULTS_ENV)
     if not folder:
@@ -82,6 +129,7 @@ def render(rows):
             for row in failures:
                 lines.append('- %s, %s: `%s`\n' % (row['fault'], row['variant'], row['message'].replace('`', "'")))
         lines.append('\n')
+    lines.append(FOOTER)
     return ''.join(lines).rstrip('\n') + '\n'
 
 

@@ -418,8 +418,8 @@ SHAPES = {
 
 
 @pytest.mark.parametrize('url, body, method, args, message', list(SHAPES.values()), ids=list(SHAPES))
-def test_an_answer_of_the_wrong_shape_is_a_compose_error_naming_endpoint_and_field(api, client, url, body, method,
-                                                                                  args, message):
+def test_an_answer_of_the_wrong_shape_is_a_compose_error_naming_endpoint_and_field(
+        api, client, url, body, method, args, message):
     api.get(url, json=body)
     with pytest.raises(ComposeError) as caught:
         getattr(client, method)(*args)

@@ -728,8 +728,8 @@ def test_a_download_redirected_from_https_to_http_fails_and_writes_nothing(api, 
 
 
 @pytest.mark.parametrize('where', ['archive', 'sidecar'])
-def test_a_folder_where_the_archive_or_its_sidecar_goes_fails_cleanly_naming_it(api, run_module, fake_time, tmp_path,
-                                                                                 where):
+def test_a_folder_where_the_archive_or_its_sidecar_goes_fails_cleanly_naming_it(
+        api, run_module, fake_time, tmp_path, where):
     from ansible_collections.composeio.dbaas.plugins.module_utils import _download
     name = _download.archive_name('fizz-production', DAILY['id'], DAILY['created_at'])
     folder = tmp_path / (name if where == 'archive' else name + '.sha256')
