@@ -43,4 +43,11 @@ options:
         and at most a minute late for longer ones.
     type: float
     default: 60
+  settle_time:
+    description:
+      - After a start or restore request whose outcome is unknown (a timeout, a dropped connection, a server error),
+        seconds to keep looking for the backup or deployment it may have started before sending it once more.
+      - Defaults to O(request_timeout) plus 30 seconds; a server that answered too late may act about as late, and
+        the API's lists can lag behind. V(0) looks once.
+    type: float
 '''

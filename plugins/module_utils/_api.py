@@ -214,9 +214,10 @@ class ComposeClient:
 
     def __init__(self, token, base_url=DEFAULT_API_URL, validate_certs=True, ca_path=None,
                  timeout=30.0, retries=5, backoff=1.0, backoff_max=30.0,
-                 sleep=None, clock=None, session=None):
+                 sleep=None, clock=None, session=None, settle=None):
         self.base_url = base_url.rstrip('/')
         self.timeout = timeout
+        self.settle = settle
         self.retries = retries
         self.backoff = backoff
         self.backoff_max = backoff_max
@@ -325,8 +326,9 @@ class ComposeClient:
         return data, ComposeError(message, **kwargs)
 
     def settle_time(self):
-        """Seconds to look for what an ambiguous POST started before sending it again (POST_SETTLE_EXTRA)."""
-        return self.timeout + POST_SETTLE_EXTRA
+        """Seconds to look for what an ambiguous POST started before sending it again: the settle_time option, else
+        request_timeout + POST_SETTLE_EXTRA."""
+        return self.settle if self.settle is not None else self.timeout + POST_SETTLE_EXTRA
 
     def look_for(self, find, settle=None):
         """After an ambiguous POST: what find() returns once it returns something, or None when nothing has

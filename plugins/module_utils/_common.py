@@ -48,6 +48,7 @@ WAIT_ARGS = dict(
     wait_timeout=dict(type='int', default=3600),
     poll_interval=dict(type='float', default=2.0),
     poll_max_interval=dict(type='float', default=60.0),
+    settle_time=dict(type='float'),
 )
 
 DEPLOYMENT_TYPES = ('elastic_search', 'etcd', 'janusgraph', 'mongodb', 'mysql', 'postgresql',
@@ -154,11 +155,14 @@ def client_from_module(module, **kwargs):
         module.fail_json(msg='request_timeout must be greater than 0, got %s' % params['request_timeout'])
     if params['api_retries'] < 0:
         module.fail_json(msg='api_retries must be 0 or more, got %s' % params['api_retries'])
+    if params.get('settle_time') is not None and params['settle_time'] < 0:
+        module.fail_json(msg='settle_time must be 0 or more, got %s' % params['settle_time'])
     if not params['validate_certs']:
         module.warn('validate_certs is false: the TLS certificate of %s is not checked' % url.netloc)
     return _api.ComposeClient(
         params['api_token'], base_url=params['api_url'], validate_certs=params['validate_certs'],
-        ca_path=params['ca_path'], timeout=params['request_timeout'], retries=params['api_retries'], **kwargs)
+        ca_path=params['ca_path'], timeout=params['request_timeout'], retries=params['api_retries'],
+        settle=params.get('settle_time'), **kwargs)
 
 
 def resolve_deployment(client, deployment_id=None, deployment_name=None):

@@ -221,8 +221,8 @@ class RestoreJob(Job):
                         self._existing(created, source)
                     return self.client.get_deployment(created['id'])
         error.hint = ('the deployment %s may have been created all the same: none of that name appeared within %ss '
-                      'after each of %d attempts; look for it in the Compose console (or with '
-                      'composeio.dbaas.compose_deployment_info) before running the task again'
+                      'after each of %d attempts; check the Compose console (or composeio.dbaas.compose_deployment_info) '
+                      'for it, then run the task again'
                       % (p['name'], ('%.1f' % self.client.settle_time()).rstrip('0').rstrip('.'), attempts))
         raise error
 

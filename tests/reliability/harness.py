@@ -184,7 +184,7 @@ _NUMBERS = re.compile(r'\b\d+ bytes\b')
 
 
 def normalise(text, limit=None):
-    """A message with the parts that change from run to run (ids, ports, temp paths, byte counts) replaced."""
+    """A message with the parts that change from run to run (ids, ports, temp paths, byte counts, seconds) replaced."""
     text = _HEX24.sub('<id>', text)
     text = _PORT.sub(r'\1:<port>', text)
     text = re.sub(r'/tmp/[^\s:)\'"]+', '<path>', text)
@@ -192,6 +192,8 @@ def normalise(text, limit=None):
     text = re.sub(r'_\d{8}T\d{6}Z', '_<time>', text)
     text = re.sub(r'\d{4}-\d\d-\d\dT\d\d(:|%3A)\d\d(:|%3A)\d\d(\.\d+)?Z', '<time>', text)
     text = _NUMBERS.sub('N bytes', text)
+    # How long a slow body took before the client gave up depends on the machine's load.
+    text = re.sub(r'N bytes in \d+(?:\.\d+)? s\b', 'N bytes in S s', text)
     if limit and len(text) > limit:
         text = text[:limit - 3] + '...'
     return text

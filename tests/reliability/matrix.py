@@ -39,6 +39,10 @@ DELAY = 2.2
 # The slow body: TRICKLE bytes at once, then a byte every 0.25 s, each read within the timeout; the client, with
 # request_timeout READ_TIMEOUT, must give up on the body (or resume the download) after about READ_TIMEOUT.
 TRICKLE = 10
+# After a POST whose outcome is unknown, the run looks for what it started for SETTLE seconds (settle_time) before
+# it sends again: long enough for a POST the server acted on DELAY s after it was sent (about half a second after
+# the client gave up) to be found, short enough that the persistent cases do not wait the default minute each.
+SETTLE = 3.0
 
 FAULTS = (
     Fault('429, Retry-After in seconds', dict(status=429, retry_after='1'), ALL),

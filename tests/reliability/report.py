@@ -34,6 +34,8 @@ timeout is a server that answers after {delay} s to a client whose `request_time
 body is a server that sends the headers and {trickle} bytes at once, then one byte every 0.25 s, to a client whose
 `request_timeout` is {timeout} s: every read succeeds within the timeout, so only the client's bound on the body's
 pace (64 KiB, or the rest of the body, in every `request_timeout`) ends it; a download resumes where it stopped.
+After a `POST` whose outcome is unknown, each run looks for what it may have started for `settle_time: {settle}`
+seconds before it sends the request again (the default is `request_timeout` plus 30 s).
 
 Checked in every case, whatever the outcome:
 
@@ -47,7 +49,7 @@ Checked in every case, whatever the outcome:
 
 "Calls" counts the requests the phase received; "made" the backups (or deployments) the run created.
 
-""".format(delay=matrix.DELAY, timeout=matrix.READ_TIMEOUT, trickle=matrix.TRICKLE)
+""".format(delay=matrix.DELAY, timeout=matrix.READ_TIMEOUT, trickle=matrix.TRICKLE, settle=matrix.SETTLE)
 
 
 # What the other suites check, beside the matrix: each line names the behaviour and where a test shows it.

@@ -61,6 +61,7 @@ def _args(case, control, dest, dep_id):
     else:
         name = 'compose_backup'
         args = dict(deployment_name=SOURCE, dest=str(dest))
+    args['settle_time'] = matrix.SETTLE
     if case.variant != 'transient':
         args.update(api_retries=1)
         if name == 'compose_backup':

@@ -269,6 +269,26 @@ def test_a_post_that_started_nothing_within_the_settle_time_is_sent_once_more_th
     assert fake_time.sleeps == SETTLE_SLEEPS * 2
 
 
+def test_settle_time_sets_how_long_an_ambiguous_post_is_looked_for(api, run_module, fake_time):
+    # settle_time 3: looks at 0, 1 and 3 s after the failure, then the one re-send.
+    deployments(api)
+    recipes(api)
+    post(api, status=502, body='<html>bad gateway</html>')
+    for dummy in range(3):
+        recipes(api)
+    post(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'wait': False,
+                                                'settle_time': 3})
+    assert (result['changed'], result['recipe']['id']) == (True, recipe()['id'])
+    assert fake_time.sleeps == [1.0, 2.0]
+
+
+def test_a_negative_settle_time_is_refused_naming_the_option(api, run_module, fake_time):
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'settle_time': -1})
+    assert result['failed'] is True and result['msg'] == 'settle_time must be 0 or more, got -1.0'
+    assert not api.calls
+
+
 def test_failed_recipe_fails_with_its_detail_and_changed(api, run_module, fake_time):
     deployments(api)
     recipes(api)
