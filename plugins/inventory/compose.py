@@ -104,7 +104,10 @@ notes:
     character of the name is C(_) (C(deployment) if none is left), and a warning names the deployment by id.
     C(compose_deployment_name) always holds the real name, as text that is never templated.
   - With O(cache) on, the cache holds the deployment list (ids, names, types, versions, dates and notes), never the
-    token; O(cache_timeout) says for how long.
+    token; O(cache_timeout) says for how long. Its key is made of the source's path, the account (O(api_url) and a
+    hash of the token) and the filters (O(types), O(names), O(exclude_names), O(fetch_details)), so switching to
+    another account, for example with E(COMPOSE_API_URL) or E(COMPOSEAPITOKEN), never shows the hosts cached for
+    the previous one.
   - Requests go through the proxy named by the environment variable E(HTTPS_PROXY) or E(HTTP_PROXY) (by the scheme
     of O(api_url)), else E(ALL_PROXY), unless E(NO_PROXY) lists the API's host; the lower-case names work too (on
     macOS, when none is set, the system's proxy settings).
@@ -142,6 +145,8 @@ plugin: composeio.dbaas.compose
 '''
 
 import fnmatch
+import hashlib
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
@@ -229,7 +234,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._read_config_data(path)
         self._check_options()
 
-        cache_key = self.get_cache_key(path)
+        token, api_url = self._account()
+        cache_key = self._account_cache_key(path, api_url, token)
         use_cache = self.get_option('cache') and cache
         deployments = None
         if use_cache:
@@ -238,7 +244,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 deployments = None
         if deployments is None:
-            deployments = self._fetch()
+            deployments = self._fetch(token, api_url)
             if self.get_option('cache'):
                 self._cache[cache_key] = deployments
         self._populate(deployments)
@@ -266,9 +272,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError('composeio.dbaas.compose: api_retries must be 0 or more, got %s'
                                      % self.get_option('api_retries'))
 
-    def _client(self):
-        if not _api.HAS_REQUESTS:
-            raise AnsibleError(missing_required_lib("requests"))
+    def _account(self):
+        """The token and the API URL, checked: together they say whose deployments the source lists."""
         token = self._option('api_token')
         if not token:
             raise AnsibleParserError('composeio.dbaas.compose: no Compose API token: set api_token in the inventory '
@@ -278,18 +283,33 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if url.scheme not in ('http', 'https') or not url.netloc:
             raise AnsibleParserError('composeio.dbaas.compose: api_url must be an http(s) URL such as %s, got %r'
                                      % (_api.DEFAULT_API_URL, api_url))
+        return to_native(token), api_url
+
+    def _account_cache_key(self, path, api_url, token):
+        """The cache key of the source at path for this account and these filters: another API URL or token (another
+        account) or other filters never get the deployments cached for the first. It holds a hash of the token,
+        never the token."""
+        token_hash = hashlib.sha256(b'composeio.dbaas token\0' + token.encode('utf-8')).hexdigest()
+        account = json.dumps([api_url.rstrip('/'), token_hash, self.get_option('types'), self.get_option('names'),
+                              self.get_option('exclude_names'), self.get_option('fetch_details')], sort_keys=True)
+        return '%s_%s' % (self.get_cache_key(path), hashlib.sha256(account.encode('utf-8')).hexdigest()[:16])
+
+    def _client(self, token, api_url):
+        if not _api.HAS_REQUESTS:
+            raise AnsibleError(missing_required_lib("requests"))
+        url = urlparse(api_url)
         if not self.get_option('validate_certs'):
             self.display.warning('composeio.dbaas.compose: validate_certs is false: the TLS certificate of %s is not '
                                  'checked' % url.netloc)
-        return _api.ComposeClient(to_native(token), base_url=api_url, validate_certs=self.get_option('validate_certs'),
+        return _api.ComposeClient(token, base_url=api_url, validate_certs=self.get_option('validate_certs'),
                                   ca_path=self.get_option('ca_path'), timeout=self.get_option('request_timeout'),
                                   retries=self.get_option('api_retries'))
 
     # -- the API -------------------------------------------------------------------------
 
-    def _fetch(self):
+    def _fetch(self, token, api_url):
         """The selected deployments, each reduced to the keys hosts may see."""
-        client = self._client()
+        client = self._client(token, api_url)
         try:
             listed = client.list_deployments()
             chosen = [dict((key, dep.get(key)) for key in LISTED_KEYS) for dep in listed if self._wanted(dep)]

@@ -255,3 +255,28 @@ def test_shared_odd_names_and_clashes_get_distinct_hosts(api, source, warnings):
     assert hostvars(inventory, 'localhost_' + '1' * 24)['compose_deployment_id'] == '3' * 24
     assert hostvars(inventory, 'localhost_' + '1' * 24 + '_2')['compose_deployment_id'] == '1' * 24
     assert 'composeio.dbaas.compose: several deployments are named twin; their hosts are named <name>_<id>' in warnings
+
+
+OTHER = 'https://other.test/2016-07'
+OTHER_TOKEN = 'other-account-token-fedcba9876543210'
+
+
+@pytest.mark.parametrize('switch', [{'api_url': OTHER}, {'api_token': OTHER_TOKEN}])
+def test_cache_is_kept_per_account(api, source, tmp_path, switch):
+    """Another API URL or token is another account: its hosts are read from the API, never the first one's cache."""
+    other = [dict(DEPLOYMENTS[0], id='f' * 24, name='other-account')]
+    listed(api)
+    other_base = switch.get('api_url', BASE)
+    api.get(other_base + '/deployments', json={'_embedded': {'deployments': other}},
+            match=[responses.matchers.header_matcher({'Authorization': 'Bearer %s' % switch.get('api_token', TOKEN)})])
+    options = {'api_token': TOKEN, 'fetch_details': False, 'cache': True,
+               'cache_plugin': 'ansible.builtin.jsonfile', 'cache_connection': str(tmp_path / 'cache')}
+    first = source(options)
+    second = source(dict(options, **switch))
+    again = source(options)
+    assert len(api.calls) == 2
+    assert [h.name for h in second.get_hosts()] == ['other-account']
+    assert sorted(h.name for h in again.get_hosts()) == sorted(h.name for h in first.get_hosts())
+    cached = ''.join(path.read_text() for path in (tmp_path / 'cache').iterdir())
+    assert TOKEN not in cached and OTHER_TOKEN not in cached
+    assert not any(TOKEN in path.name or OTHER_TOKEN in path.name for path in (tmp_path / 'cache').iterdir())
