@@ -18,6 +18,10 @@ description:
   - The hosts are not machines to connect to. Playbooks such as C(composeio.dbaas.backup) run their API
     work on the controller (C(delegate_to=localhost)) and use these variables to pick the deployment, so Ansible's
     forks work on several deployments at once.
+  - Each host has the variable C(ansible_connection=local), so that a play of the user's own on these hosts, for
+    example with facts gathering, runs on the controller instead of trying SSH to a deployment name. O(compose) or a
+    C(host_vars) file can set C(ansible_connection) otherwise (a C(group_vars) file cannot, as a host's own variables
+    win over its groups').
   - Each host is in the group C(type_<type>), for example C(type_postgresql). O(keyed_groups), O(groups) and
     O(compose) add more.
   - The inventory source is a YAML file whose name ends in C(compose.yml) or C(compose.yaml).
@@ -347,6 +351,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hostvars = dict((VAR_PREFIX + key, wrap_var(value)) for key, value in dep.items())
             for key, value in hostvars.items():
                 self.inventory.set_variable(host, key, value)
+            # Not a machine: the user's own plays on these hosts run on the controller. compose, applied below, and
+            # host_vars files override it.
+            self.inventory.set_variable(host, 'ansible_connection', 'local')
             if dep.get('type'):
                 # The type comes from the API too: a group name it makes holds only plain characters.
                 self.inventory.add_child(self.inventory.add_group('type_%s' % safe_part(dep['type'], '')), host)

@@ -280,3 +280,15 @@ def test_cache_is_kept_per_account(api, source, tmp_path, switch):
     cached = ''.join(path.read_text() for path in (tmp_path / 'cache').iterdir())
     assert TOKEN not in cached and OTHER_TOKEN not in cached
     assert not any(TOKEN in path.name or OTHER_TOKEN in path.name for path in (tmp_path / 'cache').iterdir())
+
+
+def test_hosts_connect_locally_unless_compose_says_otherwise(api, source):
+    """A user's own play on these hosts runs on the controller, not over SSH to a deployment name."""
+    listed(api)
+    listed(api)
+    inventory = source({'api_token': TOKEN, 'fetch_details': False})
+    assert {hostvars(inventory, h.name)['ansible_connection'] for h in inventory.get_hosts()} == {'local'}
+    overridden = source({'api_token': TOKEN, 'fetch_details': False,
+                         'compose': {'ansible_connection': "'ssh' if compose_deployment_name == 'buzz-cache' else 'local'"}})
+    assert hostvars(overridden, 'buzz-cache')['ansible_connection'] == 'ssh'
+    assert hostvars(overridden, 'fizz-production')['ansible_connection'] == 'local'
