@@ -69,6 +69,21 @@ options:
     description: How many times a failed read is retried, with exponential backoff, honouring C(Retry-After).
     type: int
     default: 5
+  fail_on_errors:
+    description:
+      - What happens when the source cannot be read, for example when the API refuses the token (401, 403), cannot
+        be reached or answers with an error, or when no token is set or an option is wrong.
+      - With V(true), the command (C(ansible-playbook), C(ansible-inventory), C(ansible)) stops with an error that
+        names the API host and says what to do, and exits with status 1. Ansible turns an inventory plugin's error
+        into a warning, and a playbook whose hosts come from this source then matches no hosts and ends with status
+        0, so a nightly backup job would back up nothing and look fine.
+      - With V(false), the failure is the warning Ansible shows for any inventory source it cannot parse, and the
+        command carries on without these hosts (unless Ansible's C(unparsed_is_failed) or C(any_unparsed_is_failed)
+        setting of the C([inventory]) section, or E(ANSIBLE_INVENTORY_UNPARSED_FAILED), is on).
+      - A source file that Ansible cannot read as this plugin's configuration (not valid YAML, or an option of the
+        wrong type) is left to Ansible, as with any inventory source.
+    type: bool
+    default: true
   types:
     description:
       - Only deployments of these types, for example V(postgresql) or V(redis). Empty means all types.
@@ -186,6 +201,13 @@ def safe_part(text, empty):
     return NOT_PLAIN.sub('_', text if isinstance(text, str) else str(text if text is not None else '')) or empty
 
 
+def shown_url(api_url):
+    """api_url as messages show it: without any user name or password in it."""
+    url = urlparse(api_url)
+    netloc = url.netloc.rpartition('@')[2]
+    return '%s://%s%s' % (url.scheme, netloc, url.path)
+
+
 def host_names(deployments):
     """{index: host name} for the deployments, and the warnings to show: a plain name unique among them is the host
     name; a shared or unsafe name becomes <safe name>_<id>. Host names never collide: a later clash gets _2, _3..."""
@@ -226,6 +248,16 @@ def host_names(deployments):
     return [names[i] for i in range(len(deployments))], warnings
 
 
+class SourceFailed(SystemExit):
+    """Ends the command with status 1 when a source cannot be read and fail_on_errors is on. Ansible's inventory
+    manager turns every Exception an inventory plugin raises into a warning; a SystemExit passes through it, as
+    Ansible's own command-line checks raise one. The message has been shown with Display.error already."""
+
+    def __init__(self, message):
+        super().__init__(1)
+        self.message = message
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = 'composeio.dbaas.compose'
@@ -236,6 +268,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        try:
+            self._parse(path, cache)
+        except AnsibleError as exc:
+            if not self.get_option('fail_on_errors'):
+                raise
+            self._stop(path, exc)
+
+    def _stop(self, path, exc):
+        """Stop the command: Ansible's inventory manager turns any Exception of a plugin into a warning."""
+        message = ('%s\nThe inventory source %s was not read, so the command stops here instead of running without '
+                   'its hosts. Set fail_on_errors: false in it to carry on with a warning instead.'
+                   % (to_native(getattr(exc, 'message', exc)), path))
+        self.display.error(message, wrap_text=False)
+        raise SourceFailed(message)
+
+    def _parse(self, path, cache):
         self._check_options()
 
         token, api_url = self._account()
@@ -323,7 +371,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 for dep, version in zip(chosen, versions):
                     dep['version'] = version
         except ComposeError as exc:
-            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc, client.secrets))
+            raise AnsibleParserError('composeio.dbaas.compose: cannot list the deployments at %s: %s'
+                                     % (shown_url(api_url), describe(exc, client.secrets)))
         return chosen
 
     def _wanted(self, dep):

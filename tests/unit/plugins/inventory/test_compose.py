@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 import responses
 from responses.registries import OrderedRegistry
 
@@ -146,17 +147,70 @@ def test_cache_serves_the_second_parse(api, source, tmp_path):
     ({'api_token': TOKEN, 'request_timeout': 0}, 'request_timeout must be greater than 0'),
 ])
 def test_bad_options_fail_the_source_by_name(api, source, options, message):
-    with pytest.raises(AnsibleError) as failure:
+    with pytest.raises(SystemExit) as failure:
         source(options, direct=True)
-    assert message in str(failure.value)
+    assert message in failure.value.message
     assert not api.calls
+    # With fail_on_errors off, the error goes to Ansible, which shows it as a warning.
+    with pytest.raises(AnsibleError) as failure:
+        source(dict(options, fail_on_errors=False), direct=True)
+    assert message in str(failure.value)
 
 
 def test_refused_token_names_the_variables(api, source):
     api.get(BASE + '/deployments', status=401, json={'errors': 'invalid_token'})
-    with pytest.raises(AnsibleError) as failure:
+    with pytest.raises(SystemExit) as failure:
         source({'api_token': TOKEN}, direct=True)
-    assert 'COMPOSEAPITOKEN' in str(failure.value) and TOKEN not in str(failure.value)
+    assert 'COMPOSEAPITOKEN' in failure.value.message and TOKEN not in failure.value.message
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """The errors the plugin shows, as text."""
+    from ansible.utils.display import Display
+    shown = []
+    monkeypatch.setattr(Display, 'error', lambda self, msg, *args, **kwargs: shown.append(str(msg)))
+    return shown
+
+
+@pytest.mark.parametrize('status, what', [(401, '401 Unauthorized'), (403, '403 Forbidden')])
+def test_refused_token_stops_the_command(api, source, errors, status, what):
+    """Ansible's inventory manager turns a plugin's error into a warning, after which a playbook matches no hosts and
+    ends with status 0: a nightly backup job backed up nothing and looked fine. The source stops the command."""
+    api.get(BASE + '/deployments', status=status, json={'errors': 'invalid_token'})
+    with pytest.raises(SystemExit) as failure:
+        source({'api_token': TOKEN})
+    assert failure.value.code == 1
+    assert len(errors) == 1
+    message = errors[0]
+    assert message == failure.value.message
+    assert 'cannot list the deployments at https://api.test/2016-07: GET /deployments failed: %s' % what in message
+    assert 'COMPOSEAPITOKEN' in message and 'fail_on_errors: false' in message and TOKEN not in message
+
+
+def test_unreachable_api_stops_the_command(api, source, errors):
+    api.get(BASE + '/deployments', body=requests.exceptions.ConnectionError('Connection refused'))
+    with pytest.raises(SystemExit) as failure:
+        source({'api_token': TOKEN})
+    assert failure.value.code == 1
+    assert 'cannot list the deployments at https://api.test/2016-07: GET /deployments failed' in errors[0]
+
+
+def test_a_missing_token_stops_the_command(api, source, errors):
+    with pytest.raises(SystemExit):
+        source({})
+    assert 'no Compose API token' in errors[0]
+
+
+def test_fail_on_errors_off_leaves_a_warning(api, source, errors, monkeypatch):
+    from ansible.utils.display import Display
+    warned = []
+    monkeypatch.setattr(Display, 'error_as_warning', lambda self, msg, exception=None, **kwargs: warned.append(
+        '%s %s' % (msg, exception)))
+    api.get(BASE + '/deployments', status=401, json={'errors': 'invalid_token'})
+    inventory = source({'api_token': TOKEN, 'fail_on_errors': False})
+    assert not inventory.get_hosts() and not errors
+    assert any('401 Unauthorized' in warning for warning in warned), warned
 
 
 @pytest.fixture
