@@ -342,7 +342,7 @@ def test_hosts_connect_locally_unless_compose_says_otherwise(api, source):
     listed(api)
     inventory = source({'api_token': TOKEN, 'fetch_details': False})
     assert {hostvars(inventory, h.name)['ansible_connection'] for h in inventory.get_hosts()} == {'local'}
-    overridden = source({'api_token': TOKEN, 'fetch_details': False,
-                         'compose': {'ansible_connection': "'ssh' if compose_deployment_name == 'buzz-cache' else 'local'"}})
+    choice = "'ssh' if compose_deployment_name == 'buzz-cache' else 'local'"
+    overridden = source({'api_token': TOKEN, 'fetch_details': False, 'compose': {'ansible_connection': choice}})
     assert hostvars(overridden, 'buzz-cache')['ansible_connection'] == 'ssh'
     assert hostvars(overridden, 'fizz-production')['ansible_connection'] == 'local'
