@@ -18,6 +18,10 @@ description:
   - The hosts are not machines to connect to. Playbooks such as C(composeio.dbaas.backup) run their API
     work on the controller (C(delegate_to=localhost)) and use these variables to pick the deployment, so Ansible's
     forks work on several deployments at once.
+  - Each host has the variable C(ansible_connection=local), so that a play of the user's own on these hosts, for
+    example with facts gathering, runs on the controller instead of trying SSH to a deployment name. O(compose) or a
+    C(host_vars) file can set C(ansible_connection) otherwise (a C(group_vars) file cannot, as a host's own variables
+    win over its groups').
   - Each host is in the group C(type_<type>), for example C(type_postgresql). O(keyed_groups), O(groups) and
     O(compose) add more.
   - The inventory source is a YAML file whose name ends in C(compose.yml) or C(compose.yaml).
@@ -65,6 +69,21 @@ options:
     description: How many times a failed read is retried, with exponential backoff, honouring C(Retry-After).
     type: int
     default: 5
+  fail_on_errors:
+    description:
+      - What happens when the source cannot be read, for example when the API refuses the token (401, 403), cannot
+        be reached or answers with an error, or when no token is set or an option is wrong.
+      - With V(true), the command (C(ansible-playbook), C(ansible-inventory), C(ansible)) stops with an error that
+        names the API host and says what to do, and exits with status 1. Ansible turns an inventory plugin's error
+        into a warning, and a playbook whose hosts come from this source then matches no hosts and ends with status
+        0, so a nightly backup job would back up nothing and look fine.
+      - With V(false), the failure is the warning Ansible shows for any inventory source it cannot parse, and the
+        command carries on without these hosts (unless Ansible's C(unparsed_is_failed) or C(any_unparsed_is_failed)
+        setting of the C([inventory]) section, or E(ANSIBLE_INVENTORY_UNPARSED_FAILED), is on).
+      - A source file that Ansible cannot read as this plugin's configuration (not valid YAML, or an option of the
+        wrong type) is left to Ansible, as with any inventory source.
+    type: bool
+    default: true
   types:
     description:
       - Only deployments of these types, for example V(postgresql) or V(redis). Empty means all types.
@@ -104,7 +123,10 @@ notes:
     character of the name is C(_) (C(deployment) if none is left), and a warning names the deployment by id.
     C(compose_deployment_name) always holds the real name, as text that is never templated.
   - With O(cache) on, the cache holds the deployment list (ids, names, types, versions, dates and notes), never the
-    token; O(cache_timeout) says for how long.
+    token; O(cache_timeout) says for how long. Its key is made of the source's path, the account (O(api_url) and a
+    hash of the token) and the filters (O(types), O(names), O(exclude_names), O(fetch_details)), so switching to
+    another account, for example with E(COMPOSE_API_URL) or E(COMPOSEAPITOKEN), never shows the hosts cached for
+    the previous one.
   - Requests go through the proxy named by the environment variable E(HTTPS_PROXY) or E(HTTP_PROXY) (by the scheme
     of O(api_url)), else E(ALL_PROXY), unless E(NO_PROXY) lists the API's host; the lower-case names work too (on
     macOS, when none is set, the system's proxy settings).
@@ -142,6 +164,8 @@ plugin: composeio.dbaas.compose
 '''
 
 import fnmatch
+import hashlib
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
@@ -175,6 +199,13 @@ def is_plain(name):
 def safe_part(text, empty):
     """text with every character outside [A-Za-z0-9_.-] replaced by _, or empty if that leaves nothing."""
     return NOT_PLAIN.sub('_', text if isinstance(text, str) else str(text if text is not None else '')) or empty
+
+
+def shown_url(api_url):
+    """api_url as messages show it: without any user name or password in it."""
+    url = urlparse(api_url)
+    netloc = url.netloc.rpartition('@')[2]
+    return '%s://%s%s' % (url.scheme, netloc, url.path)
 
 
 def host_names(deployments):
@@ -217,6 +248,16 @@ def host_names(deployments):
     return [names[i] for i in range(len(deployments))], warnings
 
 
+class SourceFailed(SystemExit):
+    """Ends the command with status 1 when a source cannot be read and fail_on_errors is on. Ansible's inventory
+    manager turns every Exception an inventory plugin raises into a warning; a SystemExit passes through it, as
+    Ansible's own command-line checks raise one. The message has been shown with Display.error already."""
+
+    def __init__(self, message):
+        super().__init__(1)
+        self.message = message
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = 'composeio.dbaas.compose'
@@ -227,9 +268,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        try:
+            self._parse(path, cache)
+        except AnsibleError as exc:
+            if not self.get_option('fail_on_errors'):
+                raise
+            self._stop(path, exc)
+
+    def _stop(self, path, exc):
+        """Stop the command: Ansible's inventory manager turns any Exception of a plugin into a warning."""
+        message = ('%s\nThe inventory source %s was not read, so the command stops here instead of running without '
+                   'its hosts. Set fail_on_errors: false in it to carry on with a warning instead.'
+                   % (to_native(getattr(exc, 'message', exc)), path))
+        self.display.error(message, wrap_text=False)
+        raise SourceFailed(message)
+
+    def _parse(self, path, cache):
         self._check_options()
 
-        cache_key = self.get_cache_key(path)
+        token, api_url = self._account()
+        cache_key = self._account_cache_key(path, api_url, token)
         use_cache = self.get_option('cache') and cache
         deployments = None
         if use_cache:
@@ -238,7 +296,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 deployments = None
         if deployments is None:
-            deployments = self._fetch()
+            deployments = self._fetch(token, api_url)
             if self.get_option('cache'):
                 self._cache[cache_key] = deployments
         self._populate(deployments)
@@ -266,9 +324,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError('composeio.dbaas.compose: api_retries must be 0 or more, got %s'
                                      % self.get_option('api_retries'))
 
-    def _client(self):
-        if not _api.HAS_REQUESTS:
-            raise AnsibleError(missing_required_lib("requests"))
+    def _account(self):
+        """The token and the API URL, checked: together they say whose deployments the source lists."""
         token = self._option('api_token')
         if not token:
             raise AnsibleParserError('composeio.dbaas.compose: no Compose API token: set api_token in the inventory '
@@ -278,18 +335,33 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if url.scheme not in ('http', 'https') or not url.netloc:
             raise AnsibleParserError('composeio.dbaas.compose: api_url must be an http(s) URL such as %s, got %r'
                                      % (_api.DEFAULT_API_URL, api_url))
+        return to_native(token), api_url
+
+    def _account_cache_key(self, path, api_url, token):
+        """The cache key of the source at path for this account and these filters: another API URL or token (another
+        account) or other filters never get the deployments cached for the first. It holds a hash of the token,
+        never the token."""
+        token_hash = hashlib.sha256(b'composeio.dbaas token\0' + token.encode('utf-8')).hexdigest()
+        account = json.dumps([api_url.rstrip('/'), token_hash, self.get_option('types'), self.get_option('names'),
+                              self.get_option('exclude_names'), self.get_option('fetch_details')], sort_keys=True)
+        return '%s_%s' % (self.get_cache_key(path), hashlib.sha256(account.encode('utf-8')).hexdigest()[:16])
+
+    def _client(self, token, api_url):
+        if not _api.HAS_REQUESTS:
+            raise AnsibleError(missing_required_lib("requests"))
+        url = urlparse(api_url)
         if not self.get_option('validate_certs'):
             self.display.warning('composeio.dbaas.compose: validate_certs is false: the TLS certificate of %s is not '
                                  'checked' % url.netloc)
-        return _api.ComposeClient(to_native(token), base_url=api_url, validate_certs=self.get_option('validate_certs'),
+        return _api.ComposeClient(token, base_url=api_url, validate_certs=self.get_option('validate_certs'),
                                   ca_path=self.get_option('ca_path'), timeout=self.get_option('request_timeout'),
                                   retries=self.get_option('api_retries'))
 
     # -- the API -------------------------------------------------------------------------
 
-    def _fetch(self):
+    def _fetch(self, token, api_url):
         """The selected deployments, each reduced to the keys hosts may see."""
-        client = self._client()
+        client = self._client(token, api_url)
         try:
             listed = client.list_deployments()
             chosen = [dict((key, dep.get(key)) for key in LISTED_KEYS) for dep in listed if self._wanted(dep)]
@@ -299,7 +371,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 for dep, version in zip(chosen, versions):
                     dep['version'] = version
         except ComposeError as exc:
-            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc, client.secrets))
+            raise AnsibleParserError('composeio.dbaas.compose: cannot list the deployments at %s: %s'
+                                     % (shown_url(api_url), describe(exc, client.secrets)))
         return chosen
 
     def _wanted(self, dep):
@@ -327,6 +400,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hostvars = dict((VAR_PREFIX + key, wrap_var(value)) for key, value in dep.items())
             for key, value in hostvars.items():
                 self.inventory.set_variable(host, key, value)
+            # Not a machine: the user's own plays on these hosts run on the controller. compose, applied below, and
+            # host_vars files override it.
+            self.inventory.set_variable(host, 'ansible_connection', 'local')
             if dep.get('type'):
                 # The type comes from the API too: a group name it makes holds only plain characters.
                 self.inventory.add_child(self.inventory.add_group('type_%s' % safe_part(dep['type'], '')), host)

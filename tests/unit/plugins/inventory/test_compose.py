@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 import responses
 from responses.registries import OrderedRegistry
 
@@ -146,17 +147,70 @@ def test_cache_serves_the_second_parse(api, source, tmp_path):
     ({'api_token': TOKEN, 'request_timeout': 0}, 'request_timeout must be greater than 0'),
 ])
 def test_bad_options_fail_the_source_by_name(api, source, options, message):
-    with pytest.raises(AnsibleError) as failure:
+    with pytest.raises(SystemExit) as failure:
         source(options, direct=True)
-    assert message in str(failure.value)
+    assert message in failure.value.message
     assert not api.calls
+    # With fail_on_errors off, the error goes to Ansible, which shows it as a warning.
+    with pytest.raises(AnsibleError) as failure:
+        source(dict(options, fail_on_errors=False), direct=True)
+    assert message in str(failure.value)
 
 
 def test_refused_token_names_the_variables(api, source):
     api.get(BASE + '/deployments', status=401, json={'errors': 'invalid_token'})
-    with pytest.raises(AnsibleError) as failure:
+    with pytest.raises(SystemExit) as failure:
         source({'api_token': TOKEN}, direct=True)
-    assert 'COMPOSEAPITOKEN' in str(failure.value) and TOKEN not in str(failure.value)
+    assert 'COMPOSEAPITOKEN' in failure.value.message and TOKEN not in failure.value.message
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """The errors the plugin shows, as text."""
+    from ansible.utils.display import Display
+    shown = []
+    monkeypatch.setattr(Display, 'error', lambda self, msg, *args, **kwargs: shown.append(str(msg)))
+    return shown
+
+
+@pytest.mark.parametrize('status, what', [(401, '401 Unauthorized'), (403, '403 Forbidden')])
+def test_refused_token_stops_the_command(api, source, errors, status, what):
+    """Ansible's inventory manager turns a plugin's error into a warning, after which a playbook matches no hosts and
+    ends with status 0: a nightly backup job backed up nothing and looked fine. The source stops the command."""
+    api.get(BASE + '/deployments', status=status, json={'errors': 'invalid_token'})
+    with pytest.raises(SystemExit) as failure:
+        source({'api_token': TOKEN})
+    assert failure.value.code == 1
+    assert len(errors) == 1
+    message = errors[0]
+    assert message == failure.value.message
+    assert 'cannot list the deployments at https://api.test/2016-07: GET /deployments failed: %s' % what in message
+    assert 'COMPOSEAPITOKEN' in message and 'fail_on_errors: false' in message and TOKEN not in message
+
+
+def test_unreachable_api_stops_the_command(api, source, errors):
+    api.get(BASE + '/deployments', body=requests.exceptions.ConnectionError('Connection refused'))
+    with pytest.raises(SystemExit) as failure:
+        source({'api_token': TOKEN})
+    assert failure.value.code == 1
+    assert 'cannot list the deployments at https://api.test/2016-07: GET /deployments failed' in errors[0]
+
+
+def test_a_missing_token_stops_the_command(api, source, errors):
+    with pytest.raises(SystemExit):
+        source({})
+    assert 'no Compose API token' in errors[0]
+
+
+def test_fail_on_errors_off_leaves_a_warning(api, source, errors, monkeypatch):
+    from ansible.utils.display import Display
+    warned = []
+    monkeypatch.setattr(Display, 'error_as_warning', lambda self, msg, exception=None, **kwargs: warned.append(
+        '%s %s' % (msg, exception)))
+    api.get(BASE + '/deployments', status=401, json={'errors': 'invalid_token'})
+    inventory = source({'api_token': TOKEN, 'fail_on_errors': False})
+    assert not inventory.get_hosts() and not errors
+    assert any('401 Unauthorized' in warning for warning in warned), warned
 
 
 @pytest.fixture
@@ -255,3 +309,40 @@ def test_shared_odd_names_and_clashes_get_distinct_hosts(api, source, warnings):
     assert hostvars(inventory, 'localhost_' + '1' * 24)['compose_deployment_id'] == '3' * 24
     assert hostvars(inventory, 'localhost_' + '1' * 24 + '_2')['compose_deployment_id'] == '1' * 24
     assert 'composeio.dbaas.compose: several deployments are named twin; their hosts are named <name>_<id>' in warnings
+
+
+OTHER = 'https://other.test/2016-07'
+OTHER_TOKEN = 'other-account-token-fedcba9876543210'
+
+
+@pytest.mark.parametrize('switch', [{'api_url': OTHER}, {'api_token': OTHER_TOKEN}])
+def test_cache_is_kept_per_account(api, source, tmp_path, switch):
+    """Another API URL or token is another account: its hosts are read from the API, never the first one's cache."""
+    other = [dict(DEPLOYMENTS[0], id='f' * 24, name='other-account')]
+    listed(api)
+    other_base = switch.get('api_url', BASE)
+    api.get(other_base + '/deployments', json={'_embedded': {'deployments': other}},
+            match=[responses.matchers.header_matcher({'Authorization': 'Bearer %s' % switch.get('api_token', TOKEN)})])
+    options = {'api_token': TOKEN, 'fetch_details': False, 'cache': True,
+               'cache_plugin': 'ansible.builtin.jsonfile', 'cache_connection': str(tmp_path / 'cache')}
+    first = source(options)
+    second = source(dict(options, **switch))
+    again = source(options)
+    assert len(api.calls) == 2
+    assert [h.name for h in second.get_hosts()] == ['other-account']
+    assert sorted(h.name for h in again.get_hosts()) == sorted(h.name for h in first.get_hosts())
+    cached = ''.join(path.read_text() for path in (tmp_path / 'cache').iterdir())
+    assert TOKEN not in cached and OTHER_TOKEN not in cached
+    assert not any(TOKEN in path.name or OTHER_TOKEN in path.name for path in (tmp_path / 'cache').iterdir())
+
+
+def test_hosts_connect_locally_unless_compose_says_otherwise(api, source):
+    """A user's own play on these hosts runs on the controller, not over SSH to a deployment name."""
+    listed(api)
+    listed(api)
+    inventory = source({'api_token': TOKEN, 'fetch_details': False})
+    assert {hostvars(inventory, h.name)['ansible_connection'] for h in inventory.get_hosts()} == {'local'}
+    choice = "'ssh' if compose_deployment_name == 'buzz-cache' else 'local'"
+    overridden = source({'api_token': TOKEN, 'fetch_details': False, 'compose': {'ansible_connection': choice}})
+    assert hostvars(overridden, 'buzz-cache')['ansible_connection'] == 'ssh'
+    assert hostvars(overridden, 'fizz-production')['ansible_connection'] == 'local'

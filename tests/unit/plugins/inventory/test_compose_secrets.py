@@ -12,7 +12,6 @@ import pytest
 import responses
 from responses.registries import OrderedRegistry
 
-from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
@@ -30,7 +29,7 @@ def api(monkeypatch):
 
 
 def parse(tmp_path):
-    """The plugin's own parse(), so a failure reaches the test instead of becoming a warning."""
+    """The plugin's own parse()."""
     path = tmp_path / 'compose.yml'
     path.write_text(json.dumps({'plugin': 'composeio.dbaas.compose', 'api_url': BASE, 'api_retries': 0,
                                 'api_token': TOKEN}))
@@ -46,10 +45,14 @@ def pieces(secret, size=8):
     {'detail': 'x' * 170 + TOKEN},
     {'errors': 'token %s is not valid' % TOKEN},
 ])
-def test_an_echoed_token_is_masked(api, tmp_path, body):
+def test_an_echoed_token_is_masked(api, tmp_path, body, monkeypatch):
+    from ansible.utils.display import Display
+    shown = []
+    monkeypatch.setattr(Display, 'error', lambda self, msg, *args, **kwargs: shown.append(str(msg)))
     api.get(BASE + '/deployments', status=401, json=body)
-    with pytest.raises(AnsibleError) as failure:
+    with pytest.raises(SystemExit) as failure:
         parse(tmp_path)
-    message = str(failure.value)
+    message = failure.value.message
+    assert shown == [message]
     assert 'GET /deployments failed: 401 Unauthorized' in message and '********' in message
     assert not any(piece in message for piece in pieces(TOKEN)), message
