@@ -101,6 +101,27 @@ def quote_part(part):
     return text
 
 
+def clean_token(token, option='api_token'):
+    """The token without the whitespace around it (a token file or `$(cat tokenfile)` ends with a newline), or a
+    ComposeError naming option when what is left holds a character no HTTP header can carry: sent, it would only be
+    retried for half a minute and then fail as an unexplained connection error. The message never shows the token."""
+    text = str(token).strip()
+    if not text:
+        raise ComposeError('%s is blank' % option, hint='set %s to a Compose API token; nothing was sent' % option)
+    for index, char in enumerate(text):
+        code = ord(char)
+        if code < 0x20 or 0x7f <= code <= 0x9f:
+            what = 'a control character (U+%04X)' % code
+        elif code > 0x7e:
+            what = 'a character that is not ASCII'
+        else:
+            continue
+        raise ComposeError('%s holds %s at position %d of %d' % (option, what, index + 1, len(text)),
+                           hint='a Compose API token is one line of ASCII letters and digits; set %s to the token '
+                                'alone; nothing was sent' % option)
+    return text
+
+
 def _shape_error(what, method, path):
     return ComposeError('unexpected response: %s' % what, method=method, path=path,
                         hint='the answer does not have the shape the Compose API 2016-07 gives; check api_url')
@@ -224,10 +245,17 @@ class ComposeClient:
         self.sleep = sleep or time.sleep
         self.clock = clock or time.monotonic
         self.session = session or Session()
+        # Masked in every error message built from what a server sent: as given and as sent.
+        self.secrets = (token,) if token is None else (token, str(token).strip())
+        # A token that cannot be sent fails the first request, before anything is sent (see clean_token): the
+        # inventory plugin, which builds its client outside its error handling, reports it like any API error.
+        self.token_error = None
+        try:
+            token = None if token is None else clean_token(token)
+        except ComposeError as exc:
+            self.token_error, token = exc, None
         # As the session's auth, not a header: a header would lose to a netrc entry in a session that reads one.
         self.session.auth = _Auth(token)
-        # Masked in every error message built from what a server sent.
-        self.secrets = (token,)
         self.session.headers.update({
             'Accept': 'application/json',
             'User-Agent': '%s python-requests/%s' % (USER_AGENT, requests.__version__),
@@ -258,6 +286,8 @@ class ComposeClient:
 
     def request(self, method, *parts, expect=200, body=None, deadline=None):
         """Send one API call, retrying what is safe to retry, and return the decoded JSON."""
+        if self.token_error is not None:
+            raise self.token_error
         path = '/' + '/'.join(quote_part(part) for part in parts)
         url = self.base_url + path
         is_post = method != 'GET'

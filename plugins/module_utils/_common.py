@@ -142,6 +142,12 @@ def client_from_module(module, **kwargs):
     if not _api.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=_api.REQUESTS_IMPORT_ERROR)
     params = module.params
+    # Surrounding whitespace is no part of a token: a token file or `$(cat tokenfile)` ends with a newline.
+    if params['api_token'] is not None:
+        params['api_token'] = params['api_token'].strip()
+        if params['api_token']:
+            # Ansible masks the value as given; the value sent is masked too.
+            module.no_log_values.add(params['api_token'])
     if not params['api_token']:
         module.fail_json(msg='No Compose API token: set the api_token option or the %s (or %s) environment variable'
                          % TOKEN_VARS)
@@ -154,6 +160,10 @@ def client_from_module(module, **kwargs):
         module.fail_json(msg='request_timeout must be greater than 0, got %s' % params['request_timeout'])
     if params['api_retries'] < 0:
         module.fail_json(msg='api_retries must be 0 or more, got %s' % params['api_retries'])
+    try:
+        _api.clean_token(params['api_token'])
+    except ComposeError as exc:
+        module.fail_json(msg=describe(exc, (params['api_token'],)))
     if not params['validate_certs']:
         module.warn('validate_certs is false: the TLS certificate of %s is not checked' % url.netloc)
     return _api.ComposeClient(
