@@ -179,6 +179,8 @@ def resolve_deployment(client, deployment_id=None, deployment_name=None):
             return client.get_deployment(deployment_id)
         except ComposeNotFoundError as exc:
             exc.hint = 'no deployment has id %s; check deployment_id or use deployment_name' % deployment_id
+            if not urlparse(client.base_url).path.rstrip('/').endswith('/' + _api.API_VERSION):
+                exc.hint = '%s, and %s' % (exc.hint, _api.version_hint(client.base_url))
             raise
     matches = client.find_deployments_by_name(deployment_name)
     if not matches:
