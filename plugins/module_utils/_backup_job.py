@@ -246,9 +246,17 @@ class BackupJob(Job):
             if not details.get('download_link'):
                 raise ComposeError('backup %s of deployment %s has no download link although it is marked downloadable'
                                    % (backup['id'], self.deployment.get('name')), hint='try again later')
-            self.result.update(downloaded=True, changed=True)
-            if not self.check_mode:
-                self._fetch(details['download_link'], path, backup, checksum)
+            if self.check_mode:
+                self.result.update(downloaded=True, changed=True)
+            else:
+                try:
+                    self._fetch(details['download_link'], path, backup, checksum)
+                except ComposeError:
+                    # A failed download wrote nothing at dest: name dest only if a file (an earlier one) is there.
+                    if not os.path.lexists(path):
+                        self.result['dest'] = None
+                    raise
+                self.result.update(downloaded=True, changed=True)
         self.diff['after'].update(path=path, backup_id=backup.get('id'), size=self.result['size'],
                                   sha256=self.result['sha256'])
         if not (self.check_mode and self.result['downloaded']):

@@ -353,6 +353,33 @@ def test_checksum_mismatch_keeps_the_previous_file(api, run_module, fake_time, t
     assert os.listdir(str(tmp_path)) == ['fizz.tar.gz']
 
 
+def test_a_failed_download_says_it_downloaded_nothing_and_names_no_file_it_did_not_leave(
+        api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path), 'checksum': 'ab' * 32})
+    assert result['failed'] is True and result['msg'].startswith('sha256 mismatch')
+    assert (result['changed'], result['downloaded'], result['dest']) == (False, False, None)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_failed_download_over_an_earlier_file_names_the_file_left_there(api, run_module, fake_time, tmp_path):
+    dest = tmp_path / 'fizz.tar.gz'
+    dest.write_bytes(b'previous good archive')
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(dest), 'checksum': 'ab' * 32})
+    assert result['failed'] is True
+    assert (result['changed'], result['downloaded'], result['dest']) == (False, False, str(dest))
+    assert dest.read_bytes() == b'previous good archive'
+
+
 def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_time, tmp_path):
     deployments(api)
     details(api, NEW_DEMAND)
