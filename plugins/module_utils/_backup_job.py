@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import datetime
+import grp
 import os
+import pwd
 import re
 import time
 from urllib.parse import urlparse
@@ -69,6 +71,21 @@ class BackupJob(Job):
                               'sha256:, got %r' % p['checksum'])
         self.max_age = parse_duration(p['max_age'], 'max_age') if p['max_age'] is not None else None
         self.dest_dir, self.dest_file = self._dest_parts(p['dest']) if p['dest'] else (None, None)
+        if p['dest']:
+            self._check_owner_and_group(p.get('owner'), p.get('group'))
+
+    @staticmethod
+    def _check_owner_and_group(owner, group):
+        """Fail before a backup is started or downloaded when the archive could not be given its owner or group:
+        found only after the download, it left the archive in place with the wrong owner."""
+        for option, value, lookup in (('owner', owner, pwd.getpwnam), ('group', group, grp.getgrnam)):
+            if value is None or str(value).isdigit():
+                continue  # a numeric id needs no entry in the user or group database
+            try:
+                lookup(str(value))
+            except (KeyError, UnicodeError, ValueError):
+                raise OptionError('%s: %s %r does not exist on this host; use an existing name or a numeric id'
+                                  % (option, 'user' if option == 'owner' else 'group', value))
 
     @staticmethod
     def _dest_parts(dest):

@@ -380,6 +380,28 @@ def test_a_failed_download_over_an_earlier_file_names_the_file_left_there(api, r
     assert dest.read_bytes() == b'previous good archive'
 
 
+@pytest.mark.parametrize('option', ['owner', 'group'])
+def test_an_owner_or_group_that_does_not_exist_fails_before_any_backup_or_download(
+        api, run_module, fake_time, tmp_path, option):
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path),
+                                                option: 'nosuch-composeio-%s' % option})
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'].startswith("%s: %s 'nosuch-composeio-%s' does not exist" % (
+        option, 'user' if option == 'owner' else 'group', option)), result['msg']
+    assert len(api.calls) == 0 and os.listdir(str(tmp_path)) == []
+
+
+def test_a_numeric_owner_and_group_need_no_entry(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path), 'owner': str(os.getuid()),
+                                                'group': str(os.getgid())})
+    assert 'failed' not in result, result
+    assert result['downloaded'] is True
+
+
 def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_time, tmp_path):
     deployments(api)
     details(api, NEW_DEMAND)
