@@ -253,7 +253,10 @@ class BackupJob(Job):
         before = _download.local_state(path, hash_file=checksum is not None)
         self.diff['before'] = dict(before)
         self.result['dest'] = path
-        if before.get('backup_id') == _download.safe_name(backup.get('id')) and checksum in (None, before['sha256']):
+        # The sidecar must name this deployment too: names of two deployments may give one file-name prefix.
+        if (before.get('backup_id') == _download.safe_name(backup.get('id'))
+                and before.get('deployment_id') == _download.safe_name(self.deployment.get('id'))
+                and checksum in (None, before['sha256'])):
             self.result.update(size=before['size'], sha256=before['sha256'])
         else:
             if not backup.get('is_downloadable'):
@@ -313,7 +316,9 @@ class BackupJob(Job):
         """
         side = _download.sidecar_path(path)
         try:
-            sidecar_tmp = _download.write_sidecar_temp(path, backup, got['sha256'], got['size'], mode=mode)
+            # The deployment's own id, which a re-run compares (see _download): a backup may not carry it.
+            sidecar_tmp = _download.write_sidecar_temp(path, dict(backup, deployment_id=self.deployment['id']),
+                                                       got['sha256'], got['size'], mode=mode)
         except (IOError, OSError) as exc:
             raise _download.DownloadError(
                 'cannot write the checksum file %s: %s' % (side, _download.os_reason(exc)),
