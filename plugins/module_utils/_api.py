@@ -50,7 +50,8 @@ except ImportError:  # pragma: no cover - requests brings urllib3
     _DecodeError = _ProtocolError = _ReadTimeoutError = _Urllib3SSLError = None
 
 COLLECTION_VERSION = '0.1.0'
-DEFAULT_API_URL = 'https://api.compose.io/2016-07'
+API_VERSION = '2016-07'
+DEFAULT_API_URL = 'https://api.compose.io/' + API_VERSION
 USER_AGENT = 'composeio.dbaas/%s (Ansible collection)' % COLLECTION_VERSION
 
 # compose-api.md §10: the official Go client retries these; 500 is added because the API is
@@ -99,6 +100,62 @@ def quote_part(part):
         raise ComposeError('refusing %r as a path segment: it would address another resource than the one named'
                            % str(part), hint='the API returned an id that cannot be used; nothing was sent')
     return text
+
+
+def clean_token(token, option='api_token'):
+    """The token without the whitespace around it (a token file or `$(cat tokenfile)` ends with a newline), or a
+    ComposeError naming option when what is left holds a character no HTTP header can carry: sent, it would only be
+    retried for half a minute and then fail as an unexplained connection error. The message never shows the token."""
+    text = str(token).strip()
+    if not text:
+        raise ComposeError('%s is blank' % option, hint='set %s to a Compose API token; nothing was sent' % option)
+    for index, char in enumerate(text):
+        code = ord(char)
+        if code < 0x20 or 0x7f <= code <= 0x9f:
+            what = 'a control character (U+%04X)' % code
+        elif code > 0x7e:
+            what = 'a character that is not ASCII'
+        else:
+            continue
+        raise ComposeError('%s holds %s at position %d of %d' % (option, what, index + 1, len(text)),
+                           hint='a Compose API token is one line of ASCII letters and digits; set %s to the token '
+                                'alone; nothing was sent' % option)
+    return text
+
+
+def shown_url(url):
+    """A URL as a message may show it: scheme, host, port and path; no user:password@, no query, no fragment."""
+    try:
+        parts = urlparse(url or '')
+        return '%s://%s%s' % (parts.scheme, parts.netloc.rpartition('@')[2], parts.path.rstrip('/'))
+    except ValueError:
+        return 'an unreadable api_url'
+
+
+def version_hint(base_url):
+    """What a 404 on the list of deployments most likely means: an api_url without the API version."""
+    try:
+        parts = urlparse(base_url)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.path.rstrip('/').rpartition('/')[2] != API_VERSION:
+        return ('api_url must end with the API version, as in %s/%s: the Compose API 2016-07 has no %s/deployments'
+                % (shown_url(base_url), API_VERSION, shown_url(base_url)))
+    return 'check api_url: the Compose API 2016-07 lists the deployments at %s/deployments' % shown_url(base_url)
+
+
+def _names_the_api(method):
+    """Decorate a ComposeClient method so that any ComposeError it raises names the API it talked to."""
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ComposeError as exc:
+            if exc.where is None:
+                exc.where = shown_url(self.base_url)
+            raise
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
 
 
 def _shape_error(what, method, path):
@@ -225,10 +282,17 @@ class ComposeClient:
         self.sleep = sleep or time.sleep
         self.clock = clock or time.monotonic
         self.session = session or Session()
+        # Masked in every error message built from what a server sent: as given and as sent.
+        self.secrets = (token,) if token is None else (token, str(token).strip())
+        # A token that cannot be sent fails the first request, before anything is sent (see clean_token): the
+        # inventory plugin, which builds its client outside its error handling, reports it like any API error.
+        self.token_error = None
+        try:
+            token = None if token is None else clean_token(token)
+        except ComposeError as exc:
+            self.token_error, token = exc, None
         # As the session's auth, not a header: a header would lose to a netrc entry in a session that reads one.
         self.session.auth = _Auth(token)
-        # Masked in every error message built from what a server sent.
-        self.secrets = (token,)
         self.session.headers.update({
             'Accept': 'application/json',
             'User-Agent': '%s python-requests/%s' % (USER_AGENT, requests.__version__),
@@ -257,8 +321,11 @@ class ComposeClient:
             raise _give_up(error)
         self.sleep(delay)
 
+    @_names_the_api
     def request(self, method, *parts, expect=200, body=None, deadline=None):
         """Send one API call, retrying what is safe to retry, and return the decoded JSON."""
+        if self.token_error is not None:
+            raise self.token_error
         path = '/' + '/'.join(quote_part(part) for part in parts)
         url = self.base_url + path
         is_post = method != 'GET'
@@ -351,9 +418,17 @@ class ComposeClient:
 
     # -- deployments -----------------------------------------------------------------------
 
+    @_names_the_api
     def list_deployments(self):
-        return embedded(self.get('deployments'), 'deployments', 'GET', '/deployments')
+        try:
+            data = self.get('deployments')
+        except ComposeNotFoundError as exc:
+            # The first request of most tasks: a 404 here is an api_url that is not the API's.
+            exc.hint = version_hint(self.base_url)
+            raise
+        return embedded(data, 'deployments', 'GET', '/deployments')
 
+    @_names_the_api
     def get_deployment(self, deployment_id):
         return expect_object(self.get('deployments', deployment_id), 'GET', '/deployments/%s' % deployment_id, ('id',))
 
@@ -362,20 +437,24 @@ class ComposeClient:
 
     # -- backups and recipes ---------------------------------------------------------------
 
+    @_names_the_api
     def list_backups(self, deployment_id):
         path = '/deployments/%s/backups' % deployment_id
         items = embedded(self.get('deployments', deployment_id, 'backups'), 'backups', 'GET', path)
         return sort_newest_first([expect_link(item, 'GET', path) for item in items])
 
+    @_names_the_api
     def get_backup(self, deployment_id, backup_id):
         path = '/deployments/%s/backups/%s' % (deployment_id, backup_id)
         return expect_link(expect_object(self.get('deployments', deployment_id, 'backups', backup_id), 'GET', path,
                                          ('id',)), 'GET', path)
 
+    @_names_the_api
     def get_recipe(self, recipe_id, deadline=None):
         return expect_object(self.get('recipes', recipe_id, deadline=deadline), 'GET', '/recipes/%s' % recipe_id,
                              ('id', 'status'))
 
+    @_names_the_api
     def list_recipes(self, deployment_id):
         data = self.get('deployments', deployment_id, 'recipes')
         return embedded(data, 'recipes', 'GET', '/deployments/%s/recipes' % deployment_id)
@@ -563,6 +642,11 @@ def _connection_reason(exc):
         return 'no response within the request timeout (%s)' % type(exc).__name__
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return 'the response was cut short (%s)' % type(exc).__name__
+    text = repr(exc)
+    if 'NameResolutionError' in text or 'Name or service not known' in text or 'nodename nor servname' in text:
+        return 'connection failed: the host name was not found (%s)' % type(exc).__name__
+    if 'Connection refused' in text:
+        return 'connection failed: connection refused (%s)' % type(exc).__name__
     return 'connection failed (%s)' % type(exc).__name__
 
 

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import datetime
+import grp
 import os
+import pwd
 import re
 import time
 from urllib.parse import urlparse
@@ -69,6 +71,21 @@ class BackupJob(Job):
                               'sha256:, got %r' % p['checksum'])
         self.max_age = parse_duration(p['max_age'], 'max_age') if p['max_age'] is not None else None
         self.dest_dir, self.dest_file = self._dest_parts(p['dest']) if p['dest'] else (None, None)
+        if p['dest']:
+            self._check_owner_and_group(p.get('owner'), p.get('group'))
+
+    @staticmethod
+    def _check_owner_and_group(owner, group):
+        """Fail before a backup is started or downloaded when the archive could not be given its owner or group:
+        found only after the download, it left the archive in place with the wrong owner."""
+        for option, value, lookup in (('owner', owner, pwd.getpwnam), ('group', group, grp.getgrnam)):
+            if value is None or str(value).isdigit():
+                continue  # a numeric id needs no entry in the user or group database
+            try:
+                lookup(str(value))
+            except (KeyError, UnicodeError, ValueError):
+                raise OptionError('%s: %s %r does not exist on this host; use an existing name or a numeric id'
+                                  % (option, 'user' if option == 'owner' else 'group', value))
 
     @staticmethod
     def _dest_parts(dest):
@@ -236,7 +253,10 @@ class BackupJob(Job):
         before = _download.local_state(path, hash_file=checksum is not None)
         self.diff['before'] = dict(before)
         self.result['dest'] = path
-        if before.get('backup_id') == _download.safe_name(backup.get('id')) and checksum in (None, before['sha256']):
+        # The sidecar must name this deployment too: names of two deployments may give one file-name prefix.
+        if (before.get('backup_id') == _download.safe_name(backup.get('id'))
+                and before.get('deployment_id') == _download.safe_name(self.deployment.get('id'))
+                and checksum in (None, before['sha256'])):
             self.result.update(size=before['size'], sha256=before['sha256'])
         else:
             if not backup.get('is_downloadable'):
@@ -246,9 +266,17 @@ class BackupJob(Job):
             if not details.get('download_link'):
                 raise ComposeError('backup %s of deployment %s has no download link although it is marked downloadable'
                                    % (backup['id'], self.deployment.get('name')), hint='try again later')
-            self.result.update(downloaded=True, changed=True)
-            if not self.check_mode:
-                self._fetch(details['download_link'], path, backup, checksum)
+            if self.check_mode:
+                self.result.update(downloaded=True, changed=True)
+            else:
+                try:
+                    self._fetch(details['download_link'], path, backup, checksum)
+                except ComposeError:
+                    # A failed download wrote nothing at dest: name dest only if a file (an earlier one) is there.
+                    if not os.path.lexists(path):
+                        self.result['dest'] = None
+                    raise
+                self.result.update(downloaded=True, changed=True)
         self.diff['after'].update(path=path, backup_id=backup.get('id'), size=self.result['size'],
                                   sha256=self.result['sha256'])
         if not (self.check_mode and self.result['downloaded']):
@@ -288,7 +316,9 @@ class BackupJob(Job):
         """
         side = _download.sidecar_path(path)
         try:
-            sidecar_tmp = _download.write_sidecar_temp(path, backup, got['sha256'], got['size'], mode=mode)
+            # The deployment's own id, which a re-run compares (see _download): a backup may not carry it.
+            sidecar_tmp = _download.write_sidecar_temp(path, dict(backup, deployment_id=self.deployment['id']),
+                                                       got['sha256'], got['size'], mode=mode)
         except (IOError, OSError) as exc:
             raise _download.DownloadError(
                 'cannot write the checksum file %s: %s' % (side, _download.os_reason(exc)),

@@ -143,6 +143,12 @@ def client_from_module(module, **kwargs):
     if not _api.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=_api.REQUESTS_IMPORT_ERROR)
     params = module.params
+    # Surrounding whitespace is no part of a token: a token file or `$(cat tokenfile)` ends with a newline.
+    if params['api_token'] is not None:
+        params['api_token'] = params['api_token'].strip()
+        if params['api_token']:
+            # Ansible masks the value as given; the value sent is masked too.
+            module.no_log_values.add(params['api_token'])
     if not params['api_token']:
         module.fail_json(msg='No Compose API token: set the api_token option or the %s (or %s) environment variable'
                          % TOKEN_VARS)
@@ -157,6 +163,10 @@ def client_from_module(module, **kwargs):
         module.fail_json(msg='api_retries must be 0 or more, got %s' % params['api_retries'])
     if params.get('settle_time') is not None and params['settle_time'] < 0:
         module.fail_json(msg='settle_time must be 0 or more, got %s' % params['settle_time'])
+    try:
+        _api.clean_token(params['api_token'])
+    except ComposeError as exc:
+        module.fail_json(msg=describe(exc, (params['api_token'],)))
     if not params['validate_certs']:
         module.warn('validate_certs is false: the TLS certificate of %s is not checked' % url.netloc)
     return _api.ComposeClient(
@@ -173,6 +183,8 @@ def resolve_deployment(client, deployment_id=None, deployment_name=None):
             return client.get_deployment(deployment_id)
         except ComposeNotFoundError as exc:
             exc.hint = 'no deployment has id %s; check deployment_id or use deployment_name' % deployment_id
+            if not urlparse(client.base_url).path.rstrip('/').endswith('/' + _api.API_VERSION):
+                exc.hint = '%s, and %s' % (exc.hint, _api.version_hint(client.base_url))
             raise
     matches = client.find_deployments_by_name(deployment_name)
     if not matches:

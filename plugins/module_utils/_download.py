@@ -15,6 +15,7 @@ import stat
 import tempfile
 import threading
 import time
+import unicodedata
 from urllib.parse import urljoin, urlparse
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
@@ -53,9 +54,27 @@ class LinkExpired(Exception):
 
 
 def safe_name(text, limit=80):
-    """A file-name component from API text: no separators, no leading dot, bounded length."""
-    cleaned = _UNSAFE.sub('-', str(text or '')).strip('.-')[:limit].strip('.-')
-    return cleaned or 'unnamed'
+    """A file-name component from API text: letters and digits of any script, '.', '_' and '-'; spaces become '_'
+    and any other run of characters (separators, NUL, controls, punctuation) one '-'; no leading dot; at most
+    limit bytes in UTF-8, cut between characters.
+
+    Different names may give the same component ('a/b' and 'a-b'): what tells archives apart is the backup id in
+    their names and the deployment id in their sidecars, never this prefix.
+    """
+    kept = []
+    for char in unicodedata.normalize('NFC', str(text or '')):
+        if char.isalnum() and unicodedata.category(char)[0] in 'LN':
+            kept.append(char)
+        elif char in '._-':
+            kept.append(char)
+        elif char == ' ':
+            kept.append('_')
+        elif not kept or kept[-1] != '-':
+            kept.append('-')
+    cleaned = ''.join(kept).strip('.-')
+    while len(cleaned.encode('utf-8')) > limit:
+        cleaned = cleaned[:-1]
+    return cleaned.strip('.-') or 'unnamed'
 
 
 def archive_name(deployment_name, backup_id, created_at):
@@ -121,7 +140,8 @@ def local_state(path, hash_file=False):
                 return {}
     except (IOError, OSError):
         return {}
-    return dict(path=path, backup_id=meta['backup_id'], size=size, sha256=meta['sha256'])
+    return dict(path=path, backup_id=meta['backup_id'], deployment_id=meta.get('deployment_id'), size=size,
+                sha256=meta['sha256'])
 
 
 def _temp_file(path, text, mode):

@@ -48,6 +48,8 @@ class ComposeError(Exception):
         self.status = status
         self.api_message = api_message
         self.hint = hint
+        # The API the request went to, as shown to the user (no user:password@, no query): set by the client.
+        self.where = None
 
     def __str__(self):
         text = self.reason
@@ -56,8 +58,9 @@ class ComposeError(Exception):
             if self.status is not None:
                 status = '%s %s: ' % (self.status, _REASONS.get(self.status, 'HTTP error'))
             text = '%s %s failed: %s%s' % (self.method, self.path, status, self.reason)
-        if self.hint:
-            text = '%s (%s)' % (text, self.hint)
+        notes = [note for note in (self.hint, 'API at %s' % self.where if self.where else None) if note]
+        if notes:
+            text = '%s (%s)' % (text, '; '.join(notes))
         return text
 
 

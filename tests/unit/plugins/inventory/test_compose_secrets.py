@@ -56,3 +56,27 @@ def test_an_echoed_token_is_masked(api, tmp_path, body, monkeypatch):
     assert shown == [message]
     assert 'GET /deployments failed: 401 Unauthorized' in message and '********' in message
     assert not any(piece in message for piece in pieces(TOKEN)), message
+
+
+def parse_with(tmp_path, token):
+    path = tmp_path / 'compose.yml'
+    path.write_text(json.dumps({'plugin': 'composeio.dbaas.compose', 'api_url': BASE, 'api_retries': 0,
+                                'api_token': token}))
+    inventory = InventoryData()
+    inventory_loader.get('composeio.dbaas.compose').parse(inventory, DataLoader(), str(path), cache=False)
+    return inventory
+
+
+def test_whitespace_around_the_token_is_not_sent(api, tmp_path):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': []}})
+    parse_with(tmp_path, ' %s\n' % TOKEN)
+    assert api.calls[0].request.headers['Authorization'] == 'Bearer ' + TOKEN
+
+
+def test_a_token_holding_a_control_character_fails_at_once_naming_the_option(api, tmp_path):
+    with pytest.raises(AnsibleError) as failure:
+        parse_with(tmp_path, TOKEN[:8] + '\n' + TOKEN[8:])
+    message = str(failure.value)
+    assert 'api_token holds a control character' in message, message
+    assert len(api.calls) == 0
+    assert not any(piece in message for piece in pieces(TOKEN)), message

@@ -127,7 +127,7 @@ def test_transient_errors_use_exponential_backoff_then_give_up(api, client, fake
         client.list_deployments()
     assert str(info.value) == ('GET /deployments failed: 502 Bad Gateway: non-JSON response body (text/html, 37 bytes) '
                                '(the Compose API, or a proxy in front of it, is failing; try again later '
-                               '(api_retries sets how often a request is retried))')
+                               '(api_retries sets how often a request is retried); API at https://api.test/2016-07)')
     assert len(fake_time.sleeps) == 3
     for attempt, slept in enumerate(fake_time.sleeps):
         assert 2 ** attempt / 2 <= slept <= 2 ** attempt
@@ -137,7 +137,7 @@ def test_not_found_is_not_retried(api, client):
     api.get(BASE + '/deployments/%s' % DEP, status=404, json={'errors': 'Not found'})
     with pytest.raises(ComposeNotFoundError) as info:
         client.get_deployment(DEP)
-    assert str(info.value) == 'GET /deployments/%s failed: 404 Not Found: Not found' % DEP
+    assert str(info.value) == 'GET /deployments/%s failed: 404 Not Found: Not found (API at %s)' % (DEP, BASE)
 
 
 def test_invalid_token_is_an_auth_error_without_the_token(api, client):
@@ -330,7 +330,8 @@ def test_giving_up_says_what_to_do(api, client, fake_time):
 def test_giving_up_on_timeouts_names_request_timeout(api, client, fake_time):
     for dummy in range(4):
         api.get(BASE + '/recipes/r1', body=requests.exceptions.ReadTimeout('read timed out'))
-    with pytest.raises(ComposeConnectionError, match=r'\(check api_url and the network, or raise request_timeout\)'):
+    with pytest.raises(ComposeConnectionError,
+                       match=r'\(check api_url and the network, or raise request_timeout; API at https://api.test/2016-07\)'):
         client.get_recipe('r1')
 
 

@@ -210,3 +210,31 @@ def test_endless_redirects_give_up(api, downloader, tmp_path):
     with pytest.raises(DownloadError, match=r'^the download link at objects.test redirected more than 10 times'):
         downloader.fetch(SECURE, str(tmp_path / 'a.tar.gz'))
     assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize('name, expected', [
+    (u'donn\u00e9es-prod', u'donn\u00e9es-prod'),
+    (u'\u6570\u636e\u5e93', u'\u6570\u636e\u5e93'),
+    ('fizz production', 'fizz_production'),
+    ('fizz-production', 'fizz-production'),
+    ('../etc/passwd', 'etc-passwd'),
+    ('.hidden', 'hidden'),
+    ('a\x00b\nc\x7fd', 'a-b-c-d'),
+    (u'e\u0301t\u00e9', u'\u00e9t\u00e9'),  # one form on disk (NFC), whatever form the API sent
+    ('', 'unnamed'),
+    ('///', 'unnamed'),
+])
+def test_safe_name_keeps_letters_of_any_script_and_nothing_unsafe(name, expected):
+    assert _download.safe_name(name) == expected
+
+
+def test_safe_name_is_bounded_in_bytes_and_cut_between_characters():
+    name = _download.safe_name(u'\u6570' * 100)
+    assert len(name.encode('utf-8')) <= 80 and name == u'\u6570' * 26
+    assert _download.safe_name('x' * 200) == 'x' * 80
+
+
+def test_two_deployments_whose_names_give_one_prefix_get_different_archive_names():
+    first = _download.archive_name('fizz/production', 'b00000000000000000000001', '2017-01-01T00:00:00Z')
+    second = _download.archive_name('fizz-production', 'b00000000000000000000002', '2017-01-01T00:00:00Z')
+    assert first.split('_')[0] == second.split('_')[0] and first != second

@@ -13,6 +13,7 @@ import os
 import pytest
 import requests
 
+from ansible_collections.composeio.dbaas.plugins.module_utils import _download
 from ansible_collections.composeio.dbaas.plugins.modules import compose_backup
 from ansible_collections.composeio.dbaas.tests.unit.plugins.modules.conftest import BASE
 
@@ -371,6 +372,86 @@ def test_checksum_mismatch_keeps_the_previous_file(api, run_module, fake_time, t
     assert 's3cr3tsig' not in out
     assert dest.read_bytes() == b'previous good archive'
     assert os.listdir(str(tmp_path)) == ['fizz.tar.gz']
+
+
+def test_a_failed_download_says_it_downloaded_nothing_and_names_no_file_it_did_not_leave(
+        api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path), 'checksum': 'ab' * 32})
+    assert result['failed'] is True and result['msg'].startswith('sha256 mismatch')
+    assert (result['changed'], result['downloaded'], result['dest']) == (False, False, None)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_failed_download_over_an_earlier_file_names_the_file_left_there(api, run_module, fake_time, tmp_path):
+    dest = tmp_path / 'fizz.tar.gz'
+    dest.write_bytes(b'previous good archive')
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(dest), 'checksum': 'ab' * 32})
+    assert result['failed'] is True
+    assert (result['changed'], result['downloaded'], result['dest']) == (False, False, str(dest))
+    assert dest.read_bytes() == b'previous good archive'
+
+
+@pytest.mark.parametrize('option', ['owner', 'group'])
+def test_an_owner_or_group_that_does_not_exist_fails_before_any_backup_or_download(
+        api, run_module, fake_time, tmp_path, option):
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path),
+                                                option: 'nosuch-composeio-%s' % option})
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'].startswith("%s: %s 'nosuch-composeio-%s' does not exist" % (
+        option, 'user' if option == 'owner' else 'group', option)), result['msg']
+    assert len(api.calls) == 0 and os.listdir(str(tmp_path)) == []
+
+
+def test_a_numeric_owner_and_group_need_no_entry(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path), 'owner': str(os.getuid()),
+                                                'group': str(os.getgid())})
+    assert 'failed' not in result, result
+    assert result['downloaded'] is True
+
+
+def test_an_archive_whose_sidecar_names_another_deployment_is_not_taken_as_already_there(
+        api, run_module, fake_time, tmp_path):
+    dest = tmp_path / 'fizz.tar.gz'
+    dest.write_bytes(PAYLOAD)
+    other = dict(NEW_DEMAND, deployment_id='5854017e89d50f424e0000ff')
+    (tmp_path / 'fizz.tar.gz.sha256').write_text(_download.sidecar_text(str(dest), other, PAYLOAD_SHA, len(PAYLOAD)))
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    args = {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'], 'dest': str(dest)}
+    result, dummy = run_module(compose_backup, args)
+    assert (result['changed'], result['downloaded']) == (True, True), result
+    assert 'deployment_id=%s ' % DEP in (tmp_path / 'fizz.tar.gz.sha256').read_text()
+
+    # Its own sidecar now: already there.
+    deployments(api)
+    details(api, NEW_DEMAND)
+    again, dummy = run_module(compose_backup, args)
+    assert (again['changed'], again['downloaded']) == (False, False), again
+
+
+def test_a_unicode_deployment_name_is_kept_in_the_archive_name(api, run_module, fake_time, tmp_path):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': [dict(DEPLOYMENT, name=u'donn\u00e9es-prod')]}})
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
+    result, dummy = run_module(compose_backup, {'deployment_name': u'donn\u00e9es-prod', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path)})
+    assert os.path.basename(result['dest']).startswith(u'donn\u00e9es-prod_'), result['dest']
+    assert os.path.exists(result['dest'])
 
 
 def test_check_mode_plans_the_download_and_writes_nothing(api, run_module, fake_time, tmp_path):

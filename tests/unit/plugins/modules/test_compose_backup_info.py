@@ -126,7 +126,7 @@ def test_unknown_id_gives_a_hint(api, run_module):
     api.get(BASE + '/deployments/%s' % OTHER, status=404, json={'errors': 'Not found'})
     result, dummy = run_module(compose_backup_info, {'deployment_id': OTHER})
     assert result['msg'] == ('GET /deployments/%s failed: 404 Not Found: Not found (no deployment has id %s; '
-                             'check deployment_id or use deployment_name)' % (OTHER, OTHER))
+                             'check deployment_id or use deployment_name; API at %s)' % (OTHER, OTHER, BASE))
 
 
 def test_invalid_token_names_option_and_variables_but_not_the_token(api, run_module):
