@@ -293,7 +293,8 @@ class BackupJob(Job):
 
     def _fetch(self, link, path, backup, checksum):
         mode = 0o600
-        self._remove_stale_parts(path)
+        # A part of this backup that a killed run left is resumed (see _download.Part), not swept.
+        self._remove_stale_parts(path, keep=_download.Part(path, backup['id']).path)
         if self.client.verify is False and urlparse(link).scheme == 'https':
             self.module.warn('validate_certs is false: the TLS certificate of the download host %s is not checked'
                              % urlparse(link).hostname)
@@ -304,7 +305,7 @@ class BackupJob(Job):
             self._place(path, tmp, backup, got, mode)
 
         got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
-                               checksum=checksum, mode=mode, place=place)
+                               checksum=checksum, mode=mode, place=place, resume_key=backup['id'])
         self.result.update(size=got['size'], sha256=got['sha256'], resumed_bytes=got['resumed_bytes'])
 
     def _place(self, path, archive_tmp, backup, got, mode):
@@ -344,9 +345,9 @@ class BackupJob(Job):
         finally:
             os.umask(umask)
 
-    def _remove_stale_parts(self, path):
-        """Remove what killed runs left beside the destination: partial downloads nobody will resume."""
-        stale = _download.stale_parts(os.path.dirname(path), self.deployment.get('name'), self.dest_file)
+    def _remove_stale_parts(self, path, keep=None):
+        """Remove what killed runs left beside the destination: partial downloads untouched for a day."""
+        stale = _download.stale_parts(os.path.dirname(path), self.deployment.get('name'), self.dest_file, keep=keep)
         for part, dummy in stale:
             _download.remove(part)
         if stale:

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import queue
 import re
+import signal
 import stat
 import tempfile
 import threading
 import time
 import unicodedata
-from urllib.parse import urljoin, urlparse
+from urllib.parse import parse_qs, urljoin, urlparse
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock, as for the deployment lock
+    fcntl = None
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
     MAX_RETRY_AFTER,
@@ -46,7 +53,12 @@ _END = object()
 
 
 class DownloadError(ComposeError):
-    """The archive could not be fetched or verified; nothing was written at the destination."""
+    """The archive could not be fetched or verified; nothing was written at the destination.
+
+    keep_part: the bytes received are good and worth resuming (the link or the network failed, not the data).
+    """
+
+    keep_part = False
 
 
 class LinkExpired(Exception):
@@ -214,16 +226,19 @@ def install(path, archive_tmp, sidecar_tmp, move=None):
     _fsync_dir(folder)
 
 
-def stale_parts(folder, deployment_name, dest_name=None):
+def stale_parts(folder, deployment_name, dest_name=None, keep=None):
     """Partial downloads of this deployment's archives in folder that no download is writing any more.
 
-    A killed run (SIGKILL, an async time limit, a lost host) leaves its .<name>.XXXXXXXX.part behind; nothing
-    resumes it. One untouched for STALE_PART seconds is dead: a live download writes at least once per
-    request_timeout, or gives up.
+    A killed run (SIGKILL, an async time limit, a lost host) leaves its partial file behind: a
+    .<name>.XXXXXXXX.part of a download that cannot resume, or a .<name>.<backup id>.part and its .part.json
+    that the next download of that backup resumes (see Part). One untouched for STALE_PART seconds is dead: a
+    live download writes at least once per request_timeout, or gives up; one whose lock a run holds is live
+    whatever its age. keep: the part (and its state) the current run is about to resume, never listed.
     """
     names = [re.escape(dest_name)] if dest_name else []
     names.append(re.escape(safe_name(deployment_name)) + r'_(?:\d{8}T\d{6}Z|unknown-time)_[A-Za-z0-9._-]+\.tar\.gz')
-    pattern = re.compile(r'^\.(?:%s)\.[A-Za-z0-9_]{8}\.part$' % '|'.join(names))
+    pattern = re.compile(r'^\.(?:%s)\.(?:[A-Za-z0-9_]{8}|[A-Za-z0-9_-]{9,40})\.part(?:\.json)?$' % '|'.join(names))
+    keep = set((keep, keep + '.json')) if keep else set()
     now = time.time()
     found = []
     try:
@@ -233,13 +248,146 @@ def stale_parts(folder, deployment_name, dest_name=None):
     for entry in entries:
         if pattern.match(entry):
             path = os.path.join(folder, entry)
+            if path in keep:
+                continue
             try:
                 info = os.lstat(path)
             except OSError:
                 continue
-            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_PART:
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_PART and not _locked(path):
                 found.append((path, info.st_size))
     return sorted(found)
+
+
+def _locked(path):
+    """True when a run holds the lock of this part (a state file: of its part), so it is being written."""
+    if path.endswith('.json'):
+        path = path[:-len('.json')]
+    if fcntl is None or not path.endswith('.part'):
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _link_expires(url):
+    """The expiry a pre-signed link carries in its query (Expires, or X-Amz-Date plus X-Amz-Expires), or None."""
+    query = parse_qs(urlparse(url or '').query)
+    for key in ('Expires', 'expires'):
+        value = query.get(key, [''])[0]
+        if value.isdigit():
+            return int(value)
+    date, seconds = query.get('X-Amz-Date', [''])[0], query.get('X-Amz-Expires', [''])[0]
+    return '%s+%ss' % (date, seconds) if re.match(r'^\d{8}T\d{6}Z$', date) and seconds.isdigit() else None
+
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler while a download runs, so that it stops as it does on Ctrl-C."""
+
+
+class Part:
+    """A partial download that outlives its run: .<name>.<backup id>.part and its state, .part.json.
+
+    The state holds the backup id, the expected size, the link's expiry and the validators of the first answer
+    (ETag, Last-Modified): never the link, whose query is its signature. The SHA-256 state cannot be saved, so a
+    run that resumes reads the bytes already there once to hash them again (a local read of the part, much
+    cheaper than fetching it). An flock on the part stops two runs from writing it at once: the second waits, then
+    starts on a fresh part when the first has renamed its own into place.
+    """
+
+    def __init__(self, path, key, url=None):
+        folder, base = os.path.split(path)
+        self.key = safe_name(key, 40)
+        self.path = os.path.join(folder, '.%s.%s.part' % (base, self.key))
+        self.state_path = self.path + '.json'
+        self.prefix = '.%s.' % base
+        self.folder = folder or '.'
+        self.expires = _link_expires(url)
+        self.state = {}
+
+    def open(self):
+        """Lock the part (creating it) and return it open for writing, with the bytes a previous run left."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+                except OSError:
+                    same = False
+            except BaseException:
+                os.close(fd)
+                raise
+            if same:
+                break
+            os.close(fd)  # renamed into place by the run we waited for: start on a fresh part
+        out = os.fdopen(fd, 'r+b', buffering=0)
+        self.state = self._read_state()
+        size = os.fstat(fd).st_size
+        expected = self.state.get('size')
+        if self.state.get('backup_id') != self.key or (isinstance(expected, int) and size > expected):
+            self.state = {}
+            out.truncate(0)
+        out.seek(0, os.SEEK_END)
+        self._discard_others()
+        return out
+
+    def _read_state(self):
+        try:
+            with open(self.state_path) as handle:
+                state = json.load(handle)
+        except (IOError, OSError, ValueError):
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def save(self, size, etag, last_modified):
+        """Record what the part belongs to, as the first answer of a fresh start describes it."""
+        self.state = dict(backup_id=self.key, size=size, etag=etag, last_modified=last_modified,
+                          link_expires=self.expires)
+        tmp = _temp_file(self.state_path, json.dumps(self.state, sort_keys=True) + '\n', 0o600)
+        try:
+            os.replace(tmp, self.state_path)
+        except OSError:
+            remove(tmp)
+            raise
+
+    def validator(self):
+        """What to send in If-Range: a strong ETag, else the Last-Modified date, else None."""
+        etag = self.state.get('etag') or ''
+        if etag and not etag.startswith('W/'):
+            return etag
+        return self.state.get('last_modified') or None
+
+    def _discard_others(self):
+        """Remove the parts (and states) of other backups for this destination that no run is writing."""
+        pattern = re.compile(r'^%s[A-Za-z0-9_-]{9,40}\.part(?:\.json)?$' % re.escape(self.prefix))
+        try:
+            entries = os.listdir(self.folder)
+        except OSError:
+            return
+        mine = (os.path.basename(self.path), os.path.basename(self.state_path))
+        for entry in entries:
+            if entry not in mine and pattern.match(entry):
+                path = os.path.join(self.folder, entry)
+                if not _locked(path):
+                    remove(path)
+
+    def discard(self):
+        remove(self.path)
+        remove(self.state_path)
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
 
 
 def remove(path):
@@ -316,6 +464,19 @@ def _reason(exc):
     return 'connection failed (%s)' % type(exc).__name__
 
 
+def _same_size(response, expected):
+    """False when a 206 answer's Content-Range names a total other than the size a part was started with."""
+    got = re.match(r'bytes \d+-\d+/(\d+)', response.headers.get('Content-Range', ''))
+    return not (got and isinstance(expected, int) and int(got.group(1)) != expected)
+
+
+def _size(path):
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def _starts_at(response, headers):
     """True when a 206 answer starts at the byte our Range header asked for."""
     asked = re.match(r'bytes=(\d+)-', headers.get('Range', ''))
@@ -324,13 +485,19 @@ def _starts_at(response, headers):
 
 
 class _Retry(Exception):
-    """A download attempt failed in a way another attempt may fix."""
+    """A download attempt failed in a way another attempt may fix (restart: from the first byte)."""
 
-    def __init__(self, reason, retry_after=None, slow=False):
+    def __init__(self, reason, retry_after=None, slow=False, restart=False):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.slow = slow
+        self.restart = restart
+
+
+def _kept(error):
+    error.keep_part = True
+    return error
 
 
 _KEEP = 'the destination was left as it was'
@@ -352,33 +519,89 @@ class Downloader:
         self.session = session or Session()
         self.session.headers['User-Agent'] = USER_AGENT
 
-    def fetch(self, url, path, refresh=None, checksum=None, mode=0o600, place=None):
+    def fetch(self, url, path, refresh=None, checksum=None, mode=0o600, place=None, resume_key=None):
         """Download url to path atomically; return {size, sha256, resumed_bytes, attempts}.
 
         refresh() returns a fresh link when the current one has expired.
         place(tmp, result) puts the complete, synced temporary file at path (default: a rename).
-        On any failure the temporary file is removed and path is left as it was (unless place says otherwise).
+        Without resume_key, any failure removes the temporary file. With resume_key (the backup id), the partial
+        file is a Part that outlives the run: a run stopped by SIGTERM or Ctrl-C, or whose transfer failed after its
+        retries, keeps it for the next fetch of that key, which resumes from its bytes; only a failure that makes them
+        useless (a checksum mismatch, a write error) removes it. SIGTERM stops the download as Ctrl-C does, with a
+        DownloadError. path is left as it was on any failure (unless place says otherwise).
         """
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.%s.' % os.path.basename(path),
-                                   suffix='.part')
-        try:
-            with os.fdopen(fd, 'wb', buffering=0) as out:
-                result = self._transfer(url, out, refresh, checksum.lower() if checksum else None)
-                os.fsync(out.fileno())
-            os.chmod(tmp, mode)
-            if place is None:
-                os.replace(tmp, path)
-            else:
-                place(tmp, result)
-        except BaseException:
-            remove(tmp)
-            raise
+        checksum = checksum.lower() if checksum else None
+        if resume_key is None:
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.%s.' % os.path.basename(path),
+                                       suffix='.part')
+            try:
+                with os.fdopen(fd, 'wb', buffering=0) as out:
+                    result = self._trapped(url, out, refresh, checksum, None)
+                    os.fsync(out.fileno())
+                os.chmod(tmp, mode)
+                if place is None:
+                    os.replace(tmp, path)
+                else:
+                    place(tmp, result)
+            except BaseException:
+                remove(tmp)
+                raise
+        else:
+            part = Part(path, resume_key, url)
+            try:
+                with part.open() as out:
+                    result = self._trapped(url, out, refresh, checksum, part)
+                    os.fsync(out.fileno())
+                    os.chmod(part.path, mode)
+                    remove(part.state_path)
+                    # Still locked: no other run writes the part while it is put in place.
+                    if place is None:
+                        os.replace(part.path, path)
+                    else:
+                        place(part.path, result)
+            except DownloadError as exc:
+                if exc.keep_part and _size(part.path):
+                    exc.hint = '%s; the %d bytes received are kept in %s, and the next run for this backup resumes ' \
+                               'from them' % (exc.hint or _KEEP, _size(part.path), part.path)
+                else:
+                    part.discard()
+                raise
+            except KeyboardInterrupt:
+                raise  # kept, as on SIGTERM
+            except BaseException:
+                part.discard()
+                raise
         _fsync_dir(os.path.dirname(os.path.abspath(path)))
         return result
 
-    def _transfer(self, url, out, refresh, checksum):
+    def _trapped(self, url, out, refresh, checksum, part):
+        """_transfer with SIGTERM turned into an exception, so that the cleanup that follows Ctrl-C runs."""
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                previous = signal.signal(signal.SIGTERM, _raise_terminated)
+            except (ValueError, OSError):
+                previous = None
+            else:
+                previous = signal.SIG_DFL if previous is None else previous
+        try:
+            return self._transfer(url, out, refresh, checksum, part)
+        except _Terminated:
+            raise _kept(DownloadError('the download of %s was stopped by SIGTERM after %d bytes'
+                                      % (redact(url), out.tell()), hint=_KEEP))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    def _transfer(self, url, out, refresh, checksum, part=None):
         hasher = hashlib.sha256()
         written = 0
+        if out.tell():
+            # A part a previous run left: its hash state is not saved, so its bytes are read once to hash them.
+            out.seek(0)
+            for data in iter(lambda: out.read(CHUNK), b''):
+                hasher.update(data)
+                written += len(data)
         resumed = 0
         total = None
         failures = 0
@@ -387,21 +610,33 @@ class Downloader:
         while True:
             attempt += 1
             headers = {'Range': 'bytes=%d-' % written} if written else {}
+            validator = part.validator() if part is not None else None
+            if written and validator:
+                # A 200 instead of 206 says the object is not the one the bytes came from.
+                headers['If-Range'] = validator
             retry_after = None
             try:
                 response = self._open(url, headers)
                 with response:
                     if written and response.status_code == 200:
-                        # The server ignored Range: start again from the first byte.
+                        # The server ignored Range, or If-Range failed: start again from the first byte.
                         out.seek(0)
                         out.truncate()
                         hasher = hashlib.sha256()
                         written = 0
                     elif written:
+                        if part is not None and not _same_size(response, part.state.get('size')):
+                            out.seek(0)
+                            out.truncate()
+                            hasher = hashlib.sha256()
+                            written = 0
+                            raise _Retry('the object at the link is not the size the partial download expects')
                         resumed += written
                     length = response.headers.get('Content-Length')
                     if length is not None and length.isdigit():
                         total = written + int(length)
+                    if part is not None and not written:
+                        part.save(total, response.headers.get('ETag'), response.headers.get('Last-Modified'))
                     etag = _sha256_etag(response)
                     copied, error = self._copy(response, out, hasher, self.timeout, self.clock)
                     written += copied
@@ -426,23 +661,28 @@ class Downloader:
                         _KEEP, ', and check the checksum option' if checksum else ''))
             except LinkExpired:
                 if refresh is None or failures >= self.attempts:
-                    raise DownloadError('the download link %s was refused (403) and no fresh one could be had'
-                                        % redact(url), hint='%s; run the task again later' % _KEEP)
+                    raise _kept(DownloadError('the download link %s was refused (403) and no fresh one could be had'
+                                              % redact(url), hint='%s; run the task again later' % _KEEP))
                 url = refresh()
             except _Retry as exc:
+                if exc.restart and written:
+                    out.seek(0)
+                    out.truncate()
+                    hasher = hashlib.sha256()
+                    written = 0
                 if failures >= self.attempts:
-                    raise DownloadError('download of %s failed after %d attempts: %s'
-                                        % (redact(url), attempt, exc.reason),
-                                        hint='%s; run the task again, or raise download_retries%s' % (
-                                            _KEEP, ' or, for a link this slow, request_timeout' if exc.slow else ''))
+                    raise _kept(DownloadError(
+                        'download of %s failed after %d attempts: %s' % (redact(url), attempt, exc.reason),
+                        hint='%s; run the task again, or raise download_retries%s' % (
+                            _KEEP, ' or, for a link this slow, request_timeout' if exc.slow else '')))
                 retry_after = exc.retry_after
             except (requests.exceptions.RequestException, IOError) as exc:
                 if isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.RequestException):
                     raise DownloadError('cannot write the download: %s' % exc, hint=_KEEP)
                 if failures >= self.attempts:
-                    raise DownloadError('download of %s failed after %d attempts, %d bytes received: %s'
-                                        % (redact(url), attempt, written, _reason(exc)),
-                                        hint='%s; run the task again, or raise download_retries' % _KEEP)
+                    raise _kept(DownloadError('download of %s failed after %d attempts, %d bytes received: %s'
+                                              % (redact(url), attempt, written, _reason(exc)),
+                                              hint='%s; run the task again, or raise download_retries' % _KEEP))
             if retry_after is None:
                 retry_after = min(30.0, 2.0 ** failures)
             self.sleep(retry_after)
@@ -460,7 +700,7 @@ class Downloader:
             raise LinkExpired()
         if status == 416:
             response.close()
-            raise _Retry('416 Range Not Satisfiable')
+            raise _Retry('416 Range Not Satisfiable', restart=True)
         if status == 206 and not _starts_at(response, headers):
             response.close()
             raise DownloadError('download from %s answered a range that was not asked for: %s'

@@ -26,6 +26,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
 from ansible_collections.composeio.dbaas.plugins.module_utils._job import Job
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeAmbiguousError,
+    ComposeAuthError,
     ComposeError,
     ComposeNotFoundError,
     ComposeRecipeFailed,
@@ -47,6 +48,9 @@ RESTORE_ONE_OF = dict(
     required_one_of=[('deployment_id', 'deployment_name'), ('datacenter', 'cluster_id')],
 )
 _SLUG = re.compile(r'^[a-z0-9-]+:[a-z0-9-]+$')
+_IN_PLACE = ('name: %r is the source deployment itself; Compose restores a backup only into a new deployment, never '
+             'in place over an existing one; choose another name for the new deployment')
+REFUSED_HINT = 'Compose refused the restore, so nothing was created or changed'
 
 
 class RestoreJob(Job):
@@ -65,6 +69,8 @@ class RestoreJob(Job):
         check_wait(p)
         if not p['name'] or not p['name'].strip():
             raise OptionError('name must not be empty: it names the new deployment')
+        if p['deployment_name'] is not None and p['name'] == p['deployment_name']:
+            raise OptionError(_IN_PLACE % p['name'])
         if p['datacenter'] is not None and not _SLUG.match(p['datacenter']):
             raise OptionError('datacenter must be a slug such as aws:us-east-1 or gce:europe-west1, got %r'
                               % p['datacenter'])
@@ -76,6 +82,9 @@ class RestoreJob(Job):
         source = self._source(listed)
         self.result['source'] = deployment_summary(source)
         existing = self._named(listed, p['name'])
+        if existing is not None and existing.get('id') == source.get('id'):
+            # Found by deployment_id: its name is the one asked for the new deployment.
+            raise OptionError(_IN_PLACE % p['name'])
         if existing is not None:
             self._existing(existing, source)
             return
@@ -197,10 +206,10 @@ class RestoreJob(Job):
                                             method='POST', path=path, status=202)
             except ComposeValidationError as exc:
                 if 'taken' not in (exc.api_message or ''):
-                    raise
+                    raise self._refused(exc, error)
                 taken = appeared()
                 if taken is None:
-                    raise
+                    raise self._refused(exc, error)
                 if error is not None and taken.get('type') == source.get('type'):
                     # Free before our first POST, taken now: by that POST, acted upon after the settle time.
                     return self.client.get_deployment(taken['id'])
@@ -220,11 +229,22 @@ class RestoreJob(Job):
                     if created.get('type') != source.get('type'):
                         self._existing(created, source)
                     return self.client.get_deployment(created['id'])
+            except ComposeError as exc:
+                raise self._refused(exc, error)
         error.hint = ('the deployment %s may have been created all the same: none of that name appeared within %ss '
                       'after each of %d attempts; check the Compose console (or composeio.dbaas.compose_deployment_info) '
                       'for it, then run the task again'
                       % (p['name'], ('%.1f' % self.client.settle_time()).rstrip('0').rstrip('.'), attempts))
         raise error
+
+    def _refused(self, exc, ambiguous):
+        """A POST answered with a refusal (4xx): nothing was created, unless an earlier POST of this task is
+        still unaccounted for (then changed stays true: it may have created the deployment)."""
+        if ambiguous is None:
+            self.result.update(changed=False, action=None, deployment=None)
+            if exc.hint is None and not isinstance(exc, ComposeAuthError):
+                exc.hint = REFUSED_HINT
+        return exc
 
     def _wait(self, recipe_id):
         self.result['recipe'] = dict(id=recipe_id)

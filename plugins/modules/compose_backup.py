@@ -31,12 +31,22 @@ description:
   - The download streams from the backup's pre-signed link, without the API token, into a temporary file beside
     the destination, hashing on the way; the size is checked against C(Content-Length) and, with O(checksum),
     the SHA-256; then the file is synced and renamed into place. A dropped connection resumes from the bytes
-    already on disk. On any failure the destination is left exactly as it was and no temporary file remains.
+    already on disk. On any failure the destination is left exactly as it was.
     Redirects from the link are followed, at most 10, but never from https to plain http, which fails before
     the link is sent unencrypted. The download host's certificate is checked as O(validate_certs) and O(ca_path)
     say, as for the API.
-    A run killed outright (SIGKILL, an async time limit) cannot clean up, so the next download of that deployment
-    into the same folder removes such partial files (C(.<name>.XXXXXXXX.part)) untouched for a day, with a warning.
+  - The partial file, C(.<name>.<backup id>.part), outlives a run that is stopped (SIGTERM from an async time
+    limit, an AWX cancel, systemd or Kubernetes, Ctrl-C, or SIGKILL) or whose transfer fails after its retries.
+    Beside it, C(.<name>.<backup id>.part.json) records the backup id, the expected size, the link's expiry and
+    the ETag or Last-Modified date of the object (never the link itself). The next run that downloads the same backup to the
+    same destination reads the bytes already there once to hash them again (the hash state cannot be saved), then
+    asks only for the rest, with C(If-Range) so that a changed object is fetched whole. A server that answers the
+    whole object instead is read from the first byte. A partial file of another backup for the same destination
+    is removed, and a failure that makes the bytes useless (a checksum mismatch, a write error) removes them. Two
+    runs never write one partial file at once (the second waits for its lock). SIGTERM fails the task cleanly,
+    saying how many bytes are kept.
+    Partial files of that deployment in the same folder untouched for a day are removed by its next download, with
+    a warning, unless a run is writing them or is about to resume them.
   - The archive is handed to the disk as it arrives (every 32 MiB) and does not stay in the page cache, so the
     final sync is short and a large backup does not push the host's working set out of memory.
   - Beside the archive, C(<file>.sha256) holds its checksum in C(sha256sum) format, preceded by a comment line with
@@ -258,7 +268,7 @@ downloaded:
   type: bool
   sample: true
 resumed_bytes:
-  description: Bytes that did not have to be fetched again after interrupted transfers.
+  description: Bytes that did not have to be fetched again after interrupted transfers, in this run or an earlier one.
   returned: always
   type: int
   sample: 0

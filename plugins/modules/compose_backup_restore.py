@@ -12,12 +12,15 @@ short_description: Restore a Compose backup into a new deployment, idempotently
 version_added: 0.1.0
 description:
   - Restores a backup of a source deployment into a B(new) deployment called O(name). Compose never restores
-    over an existing deployment.
+    over an existing deployment, so O(name) equal to the source deployment's own name is refused before any
+    request that changes something.
   - O(name) is the idempotency key. When a deployment with that name exists and has the source's type, nothing
     is done and it is returned (action V(exists)); when it has another type, the task fails rather than pretend.
   - Without O(backup_id), the newest restorable backup of the source (by creation time) is used; the result says
     which one.
   - A backup whose C(is_restorable) flag is false is refused before any request that changes something.
+  - A restore request that Compose refuses (a 4xx answer such as 422) created nothing; the task fails with
+    C(changed=false).
   - A restore request whose outcome is unknown (timeout, dropped connection, server error) is followed by
     look-ups of O(name) until the settle time (O(request_timeout) plus 30 seconds) has passed; a deployment of
     that name that appears is the one the request created. It is sent once more only when none appeared, and the
@@ -118,7 +121,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 action:
-  description: V(restored) when a new deployment was (or in check mode would be) created, V(exists) when O(name) existed.
+  description:
+    - V(restored) when a new deployment was (or in check mode would be) created, V(exists) when O(name) existed.
+    - Null when the task failed before deciding, or when Compose refused the restore request (nothing changed).
   returned: always
   type: str
   sample: restored

@@ -8,6 +8,7 @@ clearly, and nothing is ever lost. The rows of docs/reliability.md come from the
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 
 import pytest
@@ -95,6 +96,9 @@ def test_fault(case, sim, module, workdir):
     recipes_made = len(harness.backup_recipes(state, dep_id)) - recipes_before
     restored = [d for d in state['deployments'] if d['name'] == RESTORED]
     after = harness.snapshot(str(folder))
+    # A transfer that gave up keeps the bytes it received for the next run of that backup, and says so.
+    kept = set(name for name in after if re.match(r'^\.fizz\.tar\.gz\.[0-9a-f]{24}\.part(\.json)?$', name))
+    after = dict((name, digest) for name, digest in after.items() if name not in kept)
 
     if case.phase.flow == 'restore':
         made = '%d deployment%s' % (len(restored), '' if len(restored) == 1 else 's')
@@ -113,6 +117,7 @@ def test_fault(case, sim, module, workdir):
     assert outcome == case.expected, run.msg
     assert len(state['deployments']) - deployments_before == len(restored) <= 1
     assert recipes_made <= 1, 'a second backup was started'
+    assert not kept or (run.failed and 'bytes received are kept in' in run.msg), 'a part was left: %s' % sorted(kept)
     assert set(after) <= {'fizz.tar.gz', 'fizz.tar.gz.sha256'}, 'a temporary file was left: %s' % sorted(after)
     if run.failed:
         assert after == before, 'a failed run changed the destination'

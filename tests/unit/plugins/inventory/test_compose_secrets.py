@@ -74,9 +74,10 @@ def test_whitespace_around_the_token_is_not_sent(api, tmp_path):
 
 
 def test_a_token_holding_a_control_character_fails_at_once_naming_the_option(api, tmp_path):
-    with pytest.raises(AnsibleError) as failure:
+    # A source that cannot be read stops the command (fail_on_errors, on by default).
+    with pytest.raises(SystemExit) as failure:
         parse_with(tmp_path, TOKEN[:8] + '\n' + TOKEN[8:])
-    message = str(failure.value)
+    message = failure.value.message
     assert 'api_token holds a control character' in message, message
     assert len(api.calls) == 0
     assert not any(piece in message for piece in pieces(TOKEN)), message

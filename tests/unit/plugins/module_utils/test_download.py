@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import pytest
@@ -238,3 +239,171 @@ def test_two_deployments_whose_names_give_one_prefix_get_different_archive_names
     first = _download.archive_name('fizz/production', 'b00000000000000000000001', '2017-01-01T00:00:00Z')
     second = _download.archive_name('fizz-production', 'b00000000000000000000002', '2017-01-01T00:00:00Z')
     assert first.split('_')[0] == second.split('_')[0] and first != second
+
+
+# -- resuming across runs ---------------------------------------------------------------------------------------
+
+KEY = '5a97f1c2e16c0900188845aa'
+OTHER_KEY = '5a97f1c2e16c0900188845bb'
+ETAG = '"3858f62230ac3c915f300c664312c63f"'  # an MD5, as S3 sends: not a SHA-256, so only a validator
+CUT = 5000
+
+
+class Stopped(Exception):
+    """What SIGTERM raises in these tests when the downloader does not handle it (instead of killing pytest)."""
+
+
+@pytest.fixture
+def sigterm_fallback():
+    import signal
+
+    def handler(signum, frame):
+        raise Stopped()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def kill_after(monkeypatch, part, cut):
+    """Read the first `cut` bytes, then, once they are on disk, send SIGTERM to this process (as a cancel does)."""
+    import signal
+    import threading
+    real = _download.read_some
+    reads = []
+    pause = threading.Event()
+
+    def read(raw, amt, decode=False):
+        reads.append(amt)
+        if len(reads) == 1:
+            return real(raw, cut, decode)
+        for dummy in range(1000):
+            if os.path.exists(part) and os.path.getsize(part) >= cut:
+                break
+            pause.wait(0.01)
+        if len(reads) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+            pause.wait(0.5)
+        return real(raw, amt, decode)
+
+    monkeypatch.setattr(_download, 'read_some', read)
+    return lambda: monkeypatch.setattr(_download, 'read_some', real)
+
+
+def test_a_download_stopped_by_sigterm_is_resumed_by_the_next_run(
+        api, downloader, tmp_path, monkeypatch, sigterm_fallback):
+    dest = tmp_path / 'a.tar.gz'
+    part = str(tmp_path / ('.a.tar.gz.%s.part' % KEY))
+    restore = kill_after(monkeypatch, part, CUT)
+    api.get(LINK, body=PAYLOAD, headers={'ETag': ETAG, 'Content-Length': str(len(PAYLOAD))})
+    with pytest.raises(DownloadError, match=r'stopped by SIGTERM after 5000 bytes .*the 5000 bytes received are kept '
+                                            r'in .*\.a\.tar\.gz\.%s\.part, and the next run for this backup resumes'
+                                            % KEY) as info:
+        downloader.fetch(LINK, str(dest), resume_key=KEY)
+    assert 's3cr3tsig' not in str(info.value)
+    assert sorted(os.listdir(str(tmp_path))) == sorted([os.path.basename(part), os.path.basename(part) + '.json'])
+    state = (tmp_path / (os.path.basename(part) + '.json')).read_text()
+    assert 's3cr3tsig' not in state and 'objects.test' not in state
+    assert json.loads(state) == {'backup_id': KEY, 'size': len(PAYLOAD), 'etag': ETAG, 'last_modified': None,
+                                 'link_expires': 1}
+    restore()
+
+    # The next run: a fresh link for the same backup; only the rest is fetched.
+    fresh = LINK.replace('expires=1', 'expires=2')
+    api.get(fresh, status=206, body=PAYLOAD[CUT:],
+            headers={'Content-Range': 'bytes %d-%d/%d' % (CUT, len(PAYLOAD) - 1, len(PAYLOAD)), 'ETag': ETAG})
+    result = downloader.fetch(fresh, str(dest), checksum=SHA, resume_key=KEY)
+    assert api.calls[-1].request.headers['Range'] == 'bytes=%d-' % CUT
+    assert api.calls[-1].request.headers['If-Range'] == ETAG
+    assert (result['sha256'], result['size'], result['resumed_bytes']) == (SHA, len(PAYLOAD), CUT)
+    assert dest.read_bytes() == PAYLOAD
+    assert os.listdir(str(tmp_path)) == ['a.tar.gz']
+
+
+def test_a_download_that_gave_up_keeps_its_bytes_for_the_next_run(api, sleeps, tmp_path):
+    import requests
+    dest = tmp_path / 'a.tar.gz'
+    api.get(LINK, body=PAYLOAD[:CUT],
+            headers={'Content-Length': str(len(PAYLOAD)), 'Last-Modified': 'Thu, 01 Mar 2018 12:04:40 GMT'})
+    api.get(LINK, body=requests.exceptions.ConnectionError('reset'))
+    with pytest.raises(DownloadError, match=r'the 5000 bytes received are kept'):
+        Downloader(attempts=1, sleep=sleeps.append).fetch(LINK, str(dest), resume_key=KEY)
+    api.get(LINK, status=206, body=PAYLOAD[CUT:],
+            headers={'Content-Range': 'bytes %d-%d/%d' % (CUT, len(PAYLOAD) - 1, len(PAYLOAD))})
+    result = Downloader(attempts=1, sleep=sleeps.append).fetch(LINK, str(dest), resume_key=KEY)
+    assert [call.request.headers.get('Range') for call in api.calls] == [None, 'bytes=5000-', 'bytes=5000-']
+    assert api.calls[-1].request.headers['If-Range'] == 'Thu, 01 Mar 2018 12:04:40 GMT'
+    assert (result['sha256'], result['resumed_bytes']) == (SHA, CUT) and dest.read_bytes() == PAYLOAD
+    assert os.listdir(str(tmp_path)) == ['a.tar.gz']
+
+
+def leave_part(tmp_path, key, data, size=None, etag=ETAG):
+    part = tmp_path / ('.a.tar.gz.%s.part' % key)
+    part.write_bytes(data)
+    (tmp_path / (part.name + '.json')).write_text(json.dumps(
+        {'backup_id': key, 'size': len(PAYLOAD) if size is None else size, 'etag': etag, 'last_modified': None,
+         'link_expires': 1}))
+    return part
+
+
+def test_a_part_of_another_backup_is_discarded(api, downloader, tmp_path):
+    leave_part(tmp_path, OTHER_KEY, DAMAGED[:CUT])
+    api.get(LINK, body=PAYLOAD)
+    result = downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'), resume_key=KEY)
+    assert 'Range' not in api.calls[0].request.headers
+    assert (result['sha256'], result['resumed_bytes']) == (SHA, 0)
+    assert os.listdir(str(tmp_path)) == ['a.tar.gz']
+
+
+def test_a_part_whose_state_names_another_backup_starts_over(api, downloader, tmp_path):
+    part = leave_part(tmp_path, KEY, DAMAGED[:CUT])
+    state = tmp_path / (part.name + '.json')
+    state.write_text(state.read_text().replace(KEY, OTHER_KEY))
+    api.get(LINK, body=PAYLOAD)
+    result = downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'), resume_key=KEY)
+    assert 'Range' not in api.calls[0].request.headers
+    assert (result['sha256'], result['resumed_bytes']) == (SHA, 0)
+
+
+def test_a_server_ignoring_range_starts_over_cleanly(api, downloader, tmp_path):
+    leave_part(tmp_path, KEY, DAMAGED[:CUT])
+    api.get(LINK, body=PAYLOAD, headers={'ETag': '"another"'})
+    result = downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'), checksum=SHA, resume_key=KEY)
+    assert api.calls[0].request.headers['Range'] == 'bytes=%d-' % CUT
+    assert (result['sha256'], result['size'], result['resumed_bytes']) == (SHA, len(PAYLOAD), 0)
+    assert (tmp_path / 'a.tar.gz').read_bytes() == PAYLOAD
+    assert os.listdir(str(tmp_path)) == ['a.tar.gz']
+
+
+def test_a_complete_part_answered_416_starts_over(api, downloader, tmp_path):
+    leave_part(tmp_path, KEY, PAYLOAD)
+    api.get(LINK, status=416)
+    api.get(LINK, body=PAYLOAD)
+    result = downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'), resume_key=KEY)
+    assert [call.request.headers.get('Range') for call in api.calls] == ['bytes=%d-' % len(PAYLOAD), None]
+    assert result['sha256'] == SHA
+
+
+def test_a_damaged_resume_is_not_kept(api, downloader, tmp_path):
+    leave_part(tmp_path, KEY, DAMAGED[:CUT])
+    api.get(LINK, status=206, body=PAYLOAD[CUT:],
+            headers={'Content-Range': 'bytes %d-%d/%d' % (CUT, len(PAYLOAD) - 1, len(PAYLOAD))})
+    api.get(LINK, body=DAMAGED)  # downloaded again from the first byte: damaged twice is given up
+    with pytest.raises(DownloadError, match='sha256 mismatch'):
+        downloader.fetch(LINK, str(tmp_path / 'a.tar.gz'), checksum=SHA, resume_key=KEY)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_the_stale_sweep_spares_the_part_to_resume_and_a_locked_one(tmp_path):
+    import fcntl
+    old = os.path.getmtime(str(tmp_path)) - 2 * 86400
+    parts = []
+    for key in (KEY, OTHER_KEY, 'c' * 24):
+        part = leave_part(tmp_path, key, b'x' * 10)
+        for path in (part, tmp_path / (part.name + '.json')):
+            os.utime(str(path), (old, old))
+        parts.append(str(part))
+    with open(parts[2], 'rb') as busy:
+        fcntl.flock(busy.fileno(), fcntl.LOCK_EX)
+        stale = _download.stale_parts(str(tmp_path), 'fizz', 'a.tar.gz', keep=parts[0])
+    assert [path for path, dummy in stale] == [parts[1], parts[1] + '.json']

@@ -646,6 +646,31 @@ def test_a_download_removes_what_killed_runs_of_this_deployment_left(api, run_mo
     assert 'removed 1 partial download(s) of 100 bytes that an interrupted run left in %s' % tmp_path in run_module.err
 
 
+
+def test_a_download_a_killed_run_left_a_day_ago_is_resumed_not_swept(api, run_module, fake_time, tmp_path):
+    import json
+    from ansible_collections.composeio.dbaas.plugins.module_utils._download import archive_name
+    name = archive_name('fizz-production', NEW_DEMAND['id'], NEW_DEMAND['created_at'])
+    part = tmp_path / ('.%s.%s.part' % (name, NEW_DEMAND['id']))
+    part.write_bytes(PAYLOAD[:1000])
+    state = tmp_path / (part.name + '.json')
+    state.write_text(json.dumps({'backup_id': NEW_DEMAND['id'], 'size': len(PAYLOAD), 'etag': '"e1"',
+                                 'last_modified': None, 'link_expires': 1}))
+    when = datetime.datetime.now().timestamp() - 2 * 86400
+    for path in (part, state):
+        os.utime(str(path), (when, when))
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, status=206, body=PAYLOAD[1000:], headers={
+        'Content-Range': 'bytes 1000-%d/%d' % (len(PAYLOAD) - 1, len(PAYLOAD)), 'ETag': '"e1"'})
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path)})
+    assert api.calls[-1].request.headers['Range'] == 'bytes=1000-'
+    assert (result['downloaded'], result['sha256'], result['resumed_bytes']) == (True, PAYLOAD_SHA, 1000)
+    assert sorted(os.listdir(str(tmp_path))) == [name, name + '.sha256']
+    assert 'removed' not in run_module.err
+
+
 OLD_BYTES = PAYLOAD[::-1]  # another backup's archive of the same size: only its content tells them apart
 OLD_SHA = hashlib.sha256(OLD_BYTES).hexdigest()
 

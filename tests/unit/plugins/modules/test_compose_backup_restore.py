@@ -270,3 +270,45 @@ def test_a_deployment_list_without_embedded_fails_cleanly(api, run_module, fake_
     result, dummy = run_module(compose_backup_restore, ARGS)
     assert result['failed'] is True
     assert 'GET /deployments failed: unexpected response: no _embedded.deployments list (missing)' in result['msg']
+
+
+def test_the_source_name_is_refused_before_any_request(api, run_module):
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, name='fizz-production'))
+    assert result['failed'] is True and result['changed'] is False
+    assert result['action'] != 'exists'
+    assert "'fizz-production' is the source deployment itself; Compose restores a backup only into a new deployment" \
+        in result['msg']
+    assert len(api.calls) == 0
+
+
+def test_the_source_name_is_refused_when_the_source_is_given_by_id(api, run_module, fake_time):
+    listing(api, SOURCE, RESTORED)
+    api.get(BASE + '/deployments/' + SRC, json=SOURCE)
+    args = {'deployment_id': SRC, 'name': 'fizz-production', 'datacenter': 'aws:us-east-1'}
+    result, dummy = run_module(compose_backup_restore, args)
+    assert result['failed'] is True and result['changed'] is False
+    assert result['action'] != 'exists'
+    assert 'Compose restores a backup only into a new deployment' in result['msg']
+    assert [call.request.method for call in api.calls] == ['GET', 'GET']
+
+
+def test_a_refused_restore_says_nothing_changed(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api, status=422, json={'errors': {'version': ['is not available']}})
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, version='1.0.0'))
+    assert result['failed'] is True
+    assert (result['changed'], result['action'], result['deployment']) == (False, None, None)
+    assert 'is not available' in result['msg']
+    assert 'nothing was created' in result['msg']
+
+
+def test_a_refusal_after_an_ambiguous_post_keeps_changed(api, run_module, fake_time):
+    dropped_post(api)
+    for dummy in range(SETTLE_LOOKS):
+        listing(api, SOURCE)
+    restore_post(api, status=422, json={'errors': {'version': ['is not available']}})
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, request_timeout=5))
+    assert result['failed'] is True
+    assert (result['changed'], result['action']) == (True, 'restored')
+    assert 'nothing was created' not in result['msg']
