@@ -238,7 +238,7 @@ def test_safe_name_is_bounded_in_bytes_and_cut_between_characters():
 def test_two_deployments_whose_names_give_one_prefix_get_different_archive_names():
     first = _download.archive_name('fizz/production', 'b00000000000000000000001', '2017-01-01T00:00:00Z')
     second = _download.archive_name('fizz-production', 'b00000000000000000000002', '2017-01-01T00:00:00Z')
-    assert first.split('_')[0] == second.split('_')[0] and first != second
+    assert first.split('_', maxsplit=1)[0] == second.split('_', maxsplit=1)[0] and first != second
 
 
 # -- resuming across runs ---------------------------------------------------------------------------------------

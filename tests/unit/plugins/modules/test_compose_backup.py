@@ -646,7 +646,6 @@ def test_a_download_removes_what_killed_runs_of_this_deployment_left(api, run_mo
     assert 'removed 1 partial download(s) of 100 bytes that an interrupted run left in %s' % tmp_path in run_module.err
 
 
-
 def test_a_download_a_killed_run_left_a_day_ago_is_resumed_not_swept(api, run_module, fake_time, tmp_path):
     import json
     from ansible_collections.composeio.dbaas.plugins.module_utils._download import archive_name
