@@ -18,7 +18,7 @@ description:
   - A deployment is named by its name, followed by its id when two rows share that name.
   - Under the C(free) strategy each host reaches the report on its own, and may see only the outcomes of the hosts
     that finished before it. The reporter is the host that recorded its outcome last (ties go to the later host in
-    O(play_hosts)): it reaches the report after every outcome is in, and any two hosts that see every outcome name
+    O(play_hosts)); it reaches the report after every outcome is in, and any two hosts that see every outcome name
     the same reporter, so the summary is printed once.
 positional: _input
 options:
