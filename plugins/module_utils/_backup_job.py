@@ -120,6 +120,31 @@ class BackupJob(Job):
         self.diff['after']['backup'] = self.result['backup']
         if p['dest'] and (backup is not None or (p['wait'] and self.check_mode)):
             self._download(backup)
+        if self.check_mode:
+            # --diff shows this after before and after, which alone read {} -> {"backup": null} for a backup that
+            # would be started: say in words what a real run would do.
+            self.diff['prepared'] = self._plan(backup)
+
+    def _plan(self, backup):
+        """What a real run would do, in a sentence: the decision, then the download or why there is none."""
+        name = self.deployment.get('name') or self.deployment.get('id')
+        action = self.result['action']
+        recipe_id = (self.result.get('recipe') or {}).get('id')
+        if action == 'triggered':
+            text = 'would trigger an on-demand backup of %s' % name
+        elif action == 'joined':
+            text = 'would join the backup of %s that recipe %s makes' % (name, recipe_id)
+        elif action == 'reused':
+            text = 'would reuse backup %s of %s, made %s' % (backup.get('id'), name, backup.get('created_at'))
+        else:
+            text = 'would take backup %s of %s' % (backup.get('id'), name)
+        if self.result['downloaded']:
+            text += ' and download it to %s' % self.result['dest']
+        elif self.result['dest']:
+            text += '; %s is already on disk' % self.result['dest']
+        elif self.params['dest'] and not self.params['wait'] and backup is None:
+            text += '; not waited for (wait=false), so not downloaded by this task'
+        return text + '\n'
 
     def _get_backup(self, backup_id):
         try:

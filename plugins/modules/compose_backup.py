@@ -74,6 +74,8 @@ attributes:
     support: full
     details:
       - Shows the local archive (path, backup id, size, sha256) and the selected backup, before and after.
+      - In check mode it also says in words what a real run would do, for example
+        C(would trigger an on-demand backup of fizz-production and download it to /srv/backups/<file>).
   idempotent:
     support: partial
     details:

@@ -204,6 +204,58 @@ def test_check_mode_makes_the_same_reads_and_no_post(api, run_module, fake_time)
     assert (result['changed'], result['action'], result['backup'], result['recipe']) == (True, 'triggered', None, None)
 
 
+def test_check_mode_diff_says_in_words_what_would_happen(api, run_module, fake_time, tmp_path):
+    # Before and after alone read {} -> {"backup": null} for a backup that would be started.
+    deployments(api)
+    recipes(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path),
+                                                '_ansible_check_mode': True, '_ansible_diff': True})
+    assert (result['action'], result['downloaded']) == ('triggered', True)
+    assert result['diff']['prepared'] == (
+        'would trigger an on-demand backup of fizz-production and download it to %s\n' % result['dest'])
+    assert result['dest'].startswith(str(tmp_path) + '/fizz-production_')
+    assert [call.request.method for call in api.calls] == ['GET', 'GET']
+
+
+def test_check_mode_diff_of_a_trigger_without_wait_says_it_does_not_download(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    recipes(api)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path),
+                                                'wait': False, '_ansible_check_mode': True, '_ansible_diff': True})
+    assert result['diff']['prepared'] == ('would trigger an on-demand backup of fizz-production; not waited for '
+                                          '(wait=false), so not downloaded by this task\n')
+
+
+def test_check_mode_diff_of_a_reused_backup_names_it_and_the_file(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    recipes(api)
+    backups(api, OLD_DEMAND, DAILY)
+    details(api, DAILY)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path),
+                                                'max_age': '1d', '_ansible_check_mode': True, '_ansible_diff': True})
+    assert result['diff']['prepared'] == 'would reuse backup %s of fizz-production, made %s and download it to %s\n' % (
+        DAILY['id'], DAILY['created_at'], result['dest'])
+
+
+def test_check_mode_diff_of_a_joined_backup_names_its_recipe(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    recipes(api, recipe(created_at=stamp(minutes=1)))
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'dest': str(tmp_path),
+                                                '_ansible_check_mode': True, '_ansible_diff': True})
+    assert result['diff']['prepared'] == (
+        'would join the backup of fizz-production that recipe r00000000000000000000001 makes and download it to %s\n'
+        % result['dest'])
+
+
+def test_a_real_run_has_no_prepared_text(api, run_module, fake_time):
+    deployments(api)
+    recipes(api)
+    backups(api, OLD_DEMAND, DAILY)
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'max_age': '6h',
+                                                '_ansible_diff': True})
+    assert 'prepared' not in result['diff']
+
+
 def test_force_skips_reuse_and_join(api, run_module, fake_time):
     deployments(api)
     recipes(api, recipe(rid='r00000000000000000000009'))
