@@ -21,15 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOGS = os.path.join(ROOT, 'tests', 'output', 'checks')
 
 # The default line's phases, the longest first so that they start first; each is a make target.
-FULL = ['reliability', 'sanity', 'fanout', 'integration', 'molecule', 'bench-smoke', 'demo-check', 'lint',
-        'publish-check', 'units', 'build-check', 'ee-check', 'changelog-lint']
+FULL = ['reliability', 'sanity', 'integration', 'fanout', 'playbooks', 'molecule', 'bench-smoke', 'demo-check',
+        'lint', 'publish-check', 'units', 'build-check', 'ee-check', 'changelog-lint']
 # The other lines: the units, the role end to end (make demo twice), and the inventory plugin's target.
 MATRIX = ['demo-check', 'inventory', 'units']
-# Phase names that are not make targets of their own: the integration targets in two runs (the 200-deployment
-# fan-out takes as long as all the others), each against its own simulator, and the inventory plugin's target.
+# Phase names that are not make targets of their own: the integration targets in three runs, each against its own
+# simulator (the 200-deployment fan-out, and the collection's playbooks run as a user runs them, each take about as
+# long as the module targets together), and the inventory plugin's target.
 TARGETS = {
-    'integration': ['integration', 'INTEGRATION_ARGS=--exclude backup_fanout'],
+    'integration': ['integration', 'INTEGRATION_ARGS=--exclude backup_fanout --exclude backup_playbooks'],
     'fanout': ['integration', 'INTEGRATION_ARGS=backup_fanout'],
+    'playbooks': ['integration', 'INTEGRATION_ARGS=backup_playbooks'],
     'inventory': ['integration', 'INTEGRATION_ARGS=inventory_compose'],
 }
 

@@ -107,8 +107,8 @@ PLAYBOOK = """
         tasks_from: report.yml
       vars:
         __backup_folder: "{{ folder }}"
-        # No deployment ran here: the report.yml tasks alone, as if every host's outcome were in.
-        __backup_complete: true
+        # No deployment ran here: the report.yml tasks alone, with this host as the one that reports.
+        __backup_reporting: true
 """
 
 
