@@ -11,7 +11,6 @@ import json
 import pytest
 import requests
 import responses
-from responses.registries import OrderedRegistry
 
 from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
@@ -36,14 +35,6 @@ SECRET = 'postgres://admin:SIMPASS-deadbeef@db.example:17000/compose'
 
 def detail(dep, version):
     return dict(dep, version=version, connection_strings={'direct': [SECRET]})
-
-
-@pytest.fixture
-def api(monkeypatch):
-    for var in ('COMPOSEAPITOKEN', 'COMPOSE_API_TOKEN', 'COMPOSE_API_URL'):
-        monkeypatch.delenv(var, raising=False)
-    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import responses
-from responses.registries import OrderedRegistry
 
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
@@ -18,14 +16,6 @@ from ansible.plugins.loader import inventory_loader
 
 BASE = 'https://api.test/2016-07'
 TOKEN = '0123456789abcdef' * 4
-
-
-@pytest.fixture
-def api(monkeypatch):
-    for var in ('COMPOSEAPITOKEN', 'COMPOSE_API_TOKEN', 'COMPOSE_API_URL'):
-        monkeypatch.delenv(var, raising=False)
-    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def parse(tmp_path):
