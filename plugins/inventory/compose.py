@@ -201,13 +201,6 @@ def safe_part(text, empty):
     return NOT_PLAIN.sub('_', text if isinstance(text, str) else str(text if text is not None else '')) or empty
 
 
-def shown_url(api_url):
-    """api_url as messages show it: without any user name or password in it."""
-    url = urlparse(api_url)
-    netloc = url.netloc.rpartition('@')[2]
-    return '%s://%s%s' % (url.scheme, netloc, url.path)
-
-
 def host_names(deployments):
     """{index: host name} for the deployments, and the warnings to show: a plain name unique among them is the host
     name; a shared or unsafe name becomes <safe name>_<id>. Host names never collide: a later clash gets _2, _3..."""
@@ -372,7 +365,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     dep['version'] = version
         except ComposeError as exc:
             raise AnsibleParserError('composeio.dbaas.compose: cannot list the deployments at %s: %s'
-                                     % (shown_url(api_url), describe(exc, client.secrets)))
+                                     % (_api.shown_url(api_url), describe(exc, client.secrets)))
         return chosen
 
     def _wanted(self, dep):

@@ -35,6 +35,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
     parse_time,
     read_some,
     requests,
+    shown_url,
 )
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
 
@@ -96,10 +97,8 @@ def archive_name(deployment_name, backup_id, created_at):
     return '%s_%s_%s.tar.gz' % (safe_name(deployment_name), stamp, safe_name(backup_id, 40))
 
 
-def redact(url):
-    """A link without its user:password@ and its query (the signature): safe to show."""
-    parts = urlparse(url or '')
-    return '%s://%s%s' % (parts.scheme, parts.netloc.rpartition('@')[2], parts.path)
+# A link as a message may show it: without its user:password@ and its query (the signature).
+redact = shown_url
 
 
 def sidecar_path(path):
