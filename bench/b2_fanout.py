@@ -6,7 +6,7 @@ A B A B, medians.
     .venv/bin/python bench/b2_fanout.py --smoke         # N = 5, one run each: checks the benchmark works
     .venv/bin/python bench/b2_fanout.py --counts 100 --runs 7
 
-Targets (issue 8): the role at least 3x faster than the naive playbook at N = 100; at most 6 API requests per
+Targets: the role at least 3x faster than the naive playbook at N = 100; at most 6 API requests per
 deployment with instant recipes. Measures whatever code is in the checkout.
 """
 
@@ -28,15 +28,16 @@ from _harness import (ROOT, BenchError, Simulator, Workspace, alternate, common_
                       report, table, target)
 from _naive import TRIGGER_AND_WAIT
 
-TYPES = ['postgresql', 'redis', 'mongodb', 'rabbitmq', 'mysql', 'etcd']  # all downloadable (compose-api.md §8)
+# All downloadable (docs/compose-api.md, "What each deployment type offers").
+TYPES = ['postgresql', 'redis', 'mongodb', 'rabbitmq', 'mysql', 'etcd']
 BACKUP_SIZE = 1 << 20
 RESULTS = ROOT / 'bench' / 'results'
 
-# What a user writes from the Compose documentation (compose-api.md §9.1, the help page's curl steps: POST the
-# backup, poll the recipe, list the backups, get the newest on-demand one for its download_link, fetch it without
-# the token). Written plainly: no no_log, no tricks either way. The poll delay is the benchmark's --naive-delay
-# (1 s: with instant recipes the first GET already sees complete, so the delay is never slept; for real backups a
-# user would put 5 to 10 s, as Compose's own examples do).
+# What a user writes from the Compose documentation (docs/compose-api.md, "The workflow in Compose's documentation":
+# the help page's curl steps: POST the backup, poll the recipe, list the backups, get the newest on-demand one for its
+# download_link, fetch it without the token). Written plainly: no no_log, no tricks either way. The poll delay is the
+# benchmark's --naive-delay (1 s: with instant recipes the first GET already sees complete, so the delay is never
+# slept; for real backups a user would put 5 to 10 s, as Compose's own examples do).
 NAIVE_PLAYBOOK = '''\
 ---
 - name: Back up every Compose deployment (after the Compose API documentation)

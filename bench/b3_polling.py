@@ -19,7 +19,7 @@ takes. A third variant, "history", measures ours on deployments with three earli
 (seeded in the simulator in real seconds, D / S, to match the module's real clock; --no-history skips it); the first
 variant, "ours", has no such recipes.
 
-Targets (issue 8): detection within max(2 s, 10 % of the duration); at most 15 polls for a 10 minute recipe.
+Targets: detection within max(2 s, 10 % of the duration); at most 15 polls for a 10 minute recipe.
 Next to the measured figures, the module's schedule is computed from the code (_common.wait_for and
 _api.wait_recipe driven by a fake clock, no HTTP), so a schedule change can be judged in a second.
 """

@@ -6,8 +6,8 @@ Python as the module interpreter, timed in A B A B order:
   uri                  GET /deployments/<id>/backups with the Authorization header (the same endpoint)
   ping                 ansible.builtin.ping: Ansible's own floor for a Python module task, a reference only
 The simulator's request log gives the API requests each playbook made, and the CPU time of each playbook (with
-its workers and modules) is reported beside the wall time: a busy machine disturbs it far less. Target
-(issue 8): compose_backup_info's playbook wall time <= 1.15x uri's (ratio of the medians).
+its workers and modules) is reported beside the wall time: a busy machine disturbs it far less. Target:
+compose_backup_info's playbook wall time <= 1.15x uri's (ratio of the medians).
 """
 
 from __future__ import annotations
