@@ -255,8 +255,7 @@ def main(argv=None):
     if len(summaries) > 1:
         targets.append(h.target(f'compose_backup peak RSS flat: {summaries[-1]["label"]} minus '
                                 f'{summaries[0]["label"]} (MiB)', peaks[-1] - peaks[0], '<=', FLAT_MIB))
-    h.table('B1 targets', ['target', 'value', 'op', 'limit', 'met'],
-            [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
+    h.targets_table('B1 targets', targets)
     # A run with a candidate is a comparison for a proposal: it must not replace the benchmark's own figures.
     h.report('b1_download_candidate' if args.candidate else 'b1_download', {
         'candidate': str(Path(args.candidate).resolve()) if args.candidate else None, 'runs': args.runs,
