@@ -51,7 +51,7 @@ def line_chart(path, title, x_label, y_label, series, marks=(), log_x=False):
             axes.plot(*_points(pts), marker='s', markersize=5, linewidth=2, label=name)
         for index, (name, pts) in enumerate(marks):
             axes.plot(*_points(pts), linewidth=1.5, label=name, **MARK_STYLES[index % len(MARK_STYLES)])
-        xs = sorted({p[0] for _, pts in list(series) + list(marks) for p in pts})
+        xs = sorted({p[0] for entry in list(series) + list(marks) for p in entry[1]})
         if log_x:
             axes.set_xscale('log')
             axes.minorticks_off()
