@@ -302,7 +302,8 @@ def machine():
     }
 
 
-_OPS = {'<=': lambda v, l: v <= l, '<': lambda v, l: v < l, '>=': lambda v, l: v >= l}
+_OPS = {'<=': lambda value, limit: value <= limit, '<': lambda value, limit: value < limit,
+        '>=': lambda value, limit: value >= limit}
 
 
 def target(label, value, op, limit):
@@ -311,6 +312,12 @@ def target(label, value, op, limit):
         raise ValueError(f'unknown operator {op!r}')
     return {'label': label, 'value': value, 'op': op, 'limit': limit,
             'met': None if value is None else bool(_OPS[op](value, limit))}
+
+
+def targets_table(title, targets):
+    """Print targets (from target()) as a table."""
+    table(title, ['target', 'value', 'op', 'limit', 'met'],
+          [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
 
 
 def report(name, payload):
@@ -328,6 +335,15 @@ def report(name, payload):
     os.replace(temp, path)
     print(f'\nwrote {path.relative_to(ROOT)}')
     return path
+
+
+def finish(name, started, load, payload, plot=None):
+    """A benchmark's last words: how long it took (since time.monotonic() was `started`) and the machine's load,
+    then report(name, payload) with the plot (a path or None), the seconds and that load added at the end."""
+    elapsed = time.monotonic() - started
+    print(f'\n{name.split("_")[0].upper()} took {elapsed:.0f} s; machine load (1, 5, 15 min) at the end {load}')
+    return report(name, dict(payload, plot=str(plot.relative_to(ROOT)) if plot else None,
+                             elapsed_seconds=round(elapsed, 1), load_at_end=load))
 
 
 _STATE = {'smoke': False}
@@ -357,3 +373,12 @@ def common_args(argv=None, description=None):
     parser.add_argument('--smoke', action='store_true', help='a short run that only checks the benchmark works')
     parser.add_argument('--runs', type=int, default=None, help='measured rounds per variant (default 5; with --smoke 1)')
     return parser
+
+
+def guarded(name, run, argv=None):
+    """run(argv) as a benchmark's main: when the benchmark breaks (BenchError), one line on stderr and status 1."""
+    try:
+        return run(argv)
+    except BenchError as exc:
+        print(f'{name}: the benchmark broke: {exc}', file=sys.stderr)
+        return 1

@@ -1,7 +1,7 @@
-"""The first steps of the playbook a user writes from the Compose documentation's curl steps (compose-api.md §9.1):
-POST an on-demand backup, then poll its recipe with `until`. B2 (which goes on to list, get details and download)
-and B3 (which stops there) both start with these tasks, as the inside of a `block:`. __RETRIES__ and __DELAY__
-are filled in by each benchmark.
+"""The first steps of the playbook a user writes from the Compose documentation's curl steps (docs/compose-api.md,
+"The workflow in Compose's documentation"): POST an on-demand backup, then poll its recipe with `until`. B2 (which
+goes on to list, get details and download) and B3 (which stops there) both start with these tasks, as the inside of
+a `block:`. __RETRIES__ and __DELAY__ are filled in by each benchmark.
 """
 
 TRIGGER_AND_WAIT = '''\

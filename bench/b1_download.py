@@ -10,7 +10,7 @@ Every variant downloads the same backup from the same simulator to a fresh file,
   candidate       with --candidate DIR: compose_backup from another checkout (a proposed patch applied), so a
                   fix is measured against the current code in the same A B A B run
 The ansible variants run their module under bench/_peak_rss.py (ansible_python_interpreter), which records the
-module process's peak RSS and wall time. Targets (issue 8): for sizes of 1 GiB and more, compose_backup's
+module process's peak RSS and wall time. Targets: for sizes of 1 GiB and more, compose_backup's
 playbook time <= 1.15x curl and < 0.75x get_url; at every size its peak RSS <= 64 MiB, and flat: the largest
 size's peak within 8 MiB of the smallest size's.
 """
@@ -255,8 +255,7 @@ def main(argv=None):
     if len(summaries) > 1:
         targets.append(h.target(f'compose_backup peak RSS flat: {summaries[-1]["label"]} minus '
                                 f'{summaries[0]["label"]} (MiB)', peaks[-1] - peaks[0], '<=', FLAT_MIB))
-    h.table('B1 targets', ['target', 'value', 'op', 'limit', 'met'],
-            [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
+    h.targets_table('B1 targets', targets)
     # A run with a candidate is a comparison for a proposal: it must not replace the benchmark's own figures.
     h.report('b1_download_candidate' if args.candidate else 'b1_download', {
         'candidate': str(Path(args.candidate).resolve()) if args.candidate else None, 'runs': args.runs,

@@ -6,7 +6,7 @@ A B A B, medians.
     .venv/bin/python bench/b2_fanout.py --smoke         # N = 5, one run each: checks the benchmark works
     .venv/bin/python bench/b2_fanout.py --counts 100 --runs 7
 
-Targets (issue 8): the role at least 3x faster than the naive playbook at N = 100; at most 6 API requests per
+Targets: the role at least 3x faster than the naive playbook at N = 100; at most 6 API requests per
 deployment with instant recipes. Measures whatever code is in the checkout.
 """
 
@@ -22,21 +22,21 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import _png
+import _plot
 import _timing
-from _harness import (ROOT, BenchError, Simulator, Workspace, alternate, common_args, machine, median, ratios,
-                      report, table, target)
+from _harness import (RESULTS, BenchError, Simulator, Workspace, alternate, common_args, finish, guarded, machine,
+                      median, ratios, table, target, targets_table)
 from _naive import TRIGGER_AND_WAIT
 
-TYPES = ['postgresql', 'redis', 'mongodb', 'rabbitmq', 'mysql', 'etcd']  # all downloadable (compose-api.md §8)
+# All downloadable (docs/compose-api.md, "What each deployment type offers").
+TYPES = ['postgresql', 'redis', 'mongodb', 'rabbitmq', 'mysql', 'etcd']
 BACKUP_SIZE = 1 << 20
-RESULTS = ROOT / 'bench' / 'results'
 
-# What a user writes from the Compose documentation (compose-api.md §9.1, the help page's curl steps: POST the
-# backup, poll the recipe, list the backups, get the newest on-demand one for its download_link, fetch it without
-# the token). Written plainly: no no_log, no tricks either way. The poll delay is the benchmark's --naive-delay
-# (1 s: with instant recipes the first GET already sees complete, so the delay is never slept; for real backups a
-# user would put 5 to 10 s, as Compose's own examples do).
+# What a user writes from the Compose documentation (docs/compose-api.md, "The workflow in Compose's documentation":
+# the help page's curl steps: POST the backup, poll the recipe, list the backups, get the newest on-demand one for its
+# download_link, fetch it without the token). Written plainly: no no_log, no tricks either way. The poll delay is the
+# benchmark's --naive-delay (1 s: with instant recipes the first GET already sees complete, so the delay is never
+# slept; for real backups a user would put 5 to 10 s, as Compose's own examples do).
 NAIVE_PLAYBOOK = '''\
 ---
 - name: Back up every Compose deployment (after the Compose API documentation)
@@ -221,15 +221,14 @@ def summarise_point(count, runs):
     return point
 
 
-def draw(path, points, forks):
-    """Median wall time against N, both variants, with the 3x target."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    _png.line_chart(path, f'B2 fan-out: backup of N deployments, forks {forks}, 1 MiB each',
-                    'deployments (N)', 'wall seconds (median)',
-                    [('composeio.dbaas.backup + inventory plugin', [(p['deployments'], p['ours']['median_seconds']) for p in points]),
-                     ('naive uri/get_url playbook', [(p['deployments'], p['naive']['median_seconds']) for p in points])],
-                    marks=[('target: naive / 3', [(p['deployments'], p['naive']['median_seconds'] / 3) for p in points])])
-    return path
+def draw(points, forks):
+    """Median wall time against N, both variants, with the 3x target: bench/results/b2_fanout.png, or None."""
+    return _plot.line_chart(RESULTS / 'b2_fanout.png', f'B2 fan-out: backup of N deployments, forks {forks}, 1 MiB each',
+                            'deployments (N)', 'wall seconds (median)',
+                            [('composeio.dbaas.backup + inventory plugin',
+                              [(p['deployments'], p['ours']['median_seconds']) for p in points]),
+                             ('naive uri/get_url playbook', [(p['deployments'], p['naive']['median_seconds']) for p in points])],
+                            marks=[('target: naive / 3', [(p['deployments'], p['naive']['median_seconds'] / 3) for p in points])])
 
 
 def spread(values):
@@ -256,14 +255,11 @@ def profile_table(profile, count):
 
 
 def main(argv=None) -> int:
-    try:
-        return run(argv)
-    except BenchError as exc:
-        print(f'b2_fanout: the benchmark broke: {exc}', file=sys.stderr)
-        return 1
+    return guarded('b2_fanout', run, argv)
 
 
-def run(argv):
+def parse(argv):
+    """The options, the deployment counts and the headline count."""
     parser = common_args(argv, description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--counts', '--sizes', default=None,
                         help='deployment counts, comma-separated (default 10,50,100,200; with --smoke 5)')
@@ -277,17 +273,20 @@ def run(argv):
     parser.add_argument('--naive-delay', type=int, default=1, help="the naive playbook's until delay (default 1 s)")
     parser.add_argument('--no-profile', action='store_true',
                         help='skip the extra run of ours with a timing callback (always skipped with --smoke)')
+    parser.add_argument('--plot-only', action='store_true',
+                        help='measure nothing: draw bench/results/b2_fanout.png again from bench/results/b2_fanout.json')
     args = parser.parse_args()
     args.no_profile = args.no_profile or args.smoke
     counts = [int(c) for c in (args.counts or ('5' if args.smoke else '10,50,100,200')).split(',')]
     headline = counts[0] if args.smoke else args.headline
     if headline not in counts:
         headline = max(counts)
-    started = time.monotonic()
-    print(f'B2 fan-out: counts {counts}, headline N={headline} with {args.runs} runs A B A B, other counts '
-          f'{args.curve_runs if len(counts) > 1 else "-"} runs; forks {args.forks}; fetch_details '
-          f'{args.fetch_details}; naive until delay {args.naive_delay} s; load {machine()["load_now"]}', flush=True)
-    points, profile_top = [], None
+    return args, counts, headline
+
+
+def measure(args, counts, headline):
+    """Every count A B A B, then (unless --no-profile) one timed run of ours: (points, profile, load at the end)."""
+    profile = None
     with tempfile.TemporaryDirectory(prefix='composeio-bench-b2-data-') as data_dir, \
             Simulator(seed=seed(max(counts)), data_dir=data_dir) as sim, Workspace() as ws:
         bench = Bench(ws, sim, args.forks, args.fetch_details, args.naive_delay)
@@ -295,6 +294,7 @@ def run(argv):
         # are then warm for both, so the first measured run of A is not the only cold one.
         if not args.smoke:
             alternate([('ours', lambda: bench.ours(5)), ('naive', lambda: bench.naive(5))], runs=0, warmup=1)
+        points = []
         for count in counts:
             runs = args.runs if count == headline else args.curve_runs
             sys.stderr.write(f'N={count}: {runs} runs A B A B\n')
@@ -304,7 +304,11 @@ def run(argv):
         if not args.no_profile:
             profile = bench.ours(headline, profile=ws.path / 'timing.json')['profile']
         load = machine()['load_now']
+    return points, profile, load
 
+
+def print_points(points, headline):
+    """The wall time and request tables; returns the headline's point."""
     table('B2 fan-out: wall time of ansible-playbook, median (A B A B)',
           ['N', 'runs', 'ours s', 'min-max', 'naive s', 'min-max', 'naive/ours', 'paired', 'of mins', 'ours s/dep',
            'naive s/dep', 'ours CPU s', 'naive CPU s', 'CPU naive/ours'],
@@ -327,24 +331,34 @@ def run(argv):
     table(f'B2 requests per deployment by endpoint (N={headline})', ['endpoint', 'ours', 'naive'],
           [[e, head['ours']['by_endpoint_per_deployment'].get(e, 0), head['naive']['by_endpoint_per_deployment'].get(e, 0)]
            for e in endpoints])
-    if not args.no_profile:
-        profile_top = profile_table(profile, headline)
+    return head
 
+
+def check_targets(head, headline):
+    """The targets at the headline count, printed as a table."""
     targets = [
         target(f'naive/ours wall time at N={headline}', head['ratio'], '>=', 3.0),
         target(f'ours API requests per deployment at N={headline} (inventory listing included)',
                round(head['ours']['per_deployment'], 2), '<=', 6),
     ]
-    table('B2 targets', ['target', 'value', 'op', 'limit', 'met'],
-          [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
+    targets_table('B2 targets', targets)
+    return targets
 
-    plot = None
-    if len(points) > 1 and not args.smoke:
-        plot = draw(RESULTS / 'b2_fanout.png', points, args.forks)
-        print(f'wrote {plot.relative_to(ROOT)}')
-    elapsed = time.monotonic() - started
-    print(f'\nB2 took {elapsed:.0f} s; machine load (1, 5, 15 min) at the end {load}')
-    report('b2_fanout', {
+
+def run(argv):
+    args, counts, headline = parse(argv)
+    if args.plot_only:
+        return _plot.redraw('b2_fanout', lambda results: draw(results['points'], results['settings']['forks']))
+    started = time.monotonic()
+    print(f'B2 fan-out: counts {counts}, headline N={headline} with {args.runs} runs A B A B, other counts '
+          f'{args.curve_runs if len(counts) > 1 else "-"} runs; forks {args.forks}; fetch_details '
+          f'{args.fetch_details}; naive until delay {args.naive_delay} s; load {machine()["load_now"]}', flush=True)
+    points, profile, load = measure(args, counts, headline)
+    head = print_points(points, headline)
+    profile_top = None if args.no_profile else profile_table(profile, headline)
+    targets = check_targets(head, headline)
+    plot = draw(points, args.forks) if len(points) > 1 and not args.smoke else None
+    finish('b2_fanout', started, load, {
         'runs': args.runs, 'warmup': 0 if args.smoke else 1, 'smoke': args.smoke,
         'settings': {'counts': counts, 'headline': headline, 'runs': args.runs, 'curve_runs': args.curve_runs,
                      'forks': args.forks, 'fetch_details': args.fetch_details, 'naive_until_delay': args.naive_delay,
@@ -353,12 +367,9 @@ def run(argv):
         'points': points,
         'targets': targets,
         'profile_top_tasks': profile_top,
-        'profile': profile if not args.no_profile else None,
+        'profile': profile,
         'naive_playbook': NAIVE_PLAYBOOK,
-        'plot': str(plot.relative_to(ROOT)) if plot else None,
-        'elapsed_seconds': round(elapsed, 1),
-        'load_at_end': load,
-    })
+    }, plot)
     return 0
 
 

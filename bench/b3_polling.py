@@ -19,7 +19,7 @@ takes. A third variant, "history", measures ours on deployments with three earli
 (seeded in the simulator in real seconds, D / S, to match the module's real clock; --no-history skips it); the first
 variant, "ours", has no such recipes.
 
-Targets (issue 8): detection within max(2 s, 10 % of the duration); at most 15 polls for a 10 minute recipe.
+Targets: detection within max(2 s, 10 % of the duration); at most 15 polls for a 10 minute recipe.
 Next to the measured figures, the module's schedule is computed from the code (_common.wait_for and
 _api.wait_recipe driven by a fake clock, no HTTP), so a schedule change can be judged in a second.
 """
@@ -38,12 +38,11 @@ import threading
 import time
 import types
 
-import _png
-from _harness import (ROOT, BenchError, Simulator, Workspace, alternate, common_args, machine, median, report,
-                      table, target)
+import _plot
+from _harness import (RESULTS, BenchError, Simulator, Workspace, alternate, common_args, finish, guarded, machine,
+                      median, table, target, targets_table)
 from _naive import TRIGGER_AND_WAIT
 
-RESULTS = ROOT / 'bench' / 'results'
 NAIVE_DELAY = 10.0           # what Compose's own example (backupomat) and most users poll with
 # (duration D in simulated seconds, time scale S): D / S real seconds per recipe.
 FULL_CASES = [(10, 1), (10, 10), (60, 6), (600, 20)]
@@ -341,21 +340,24 @@ def closest_to_real_time(cases_out, duration):
     return sorted((o for o in cases_out if o['duration'] == duration), key=lambda o: (o['scale'], o['concurrent']))[0]
 
 
-def draw(path, cases_out, model):
-    """Polls against the recipe duration: the module's schedule (model, measured), the baseline, the bounds."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def draw(cases_out, model):
+    """Polls against the recipe duration: the module's schedule (model, measured), the baseline, the bounds.
+    bench/results/b3_polling.png, or None."""
+    if model.error:
+        print(f'plot skipped: b3_polling.png draws the schedule computed from the code, and the model is unavailable: '
+              f'{model.error}', flush=True)
+        return None
     durations = [5, 10, 20, 30, 60, 120, 180, 300, 600, 900]
     measured = [(d, closest_to_real_time(cases_out, d)['ours']['polls']) for d in sorted(set(o['duration'] for o in cases_out))]
-    _png.line_chart(path, 'B3: polls until a recipe of D seconds is seen complete', 'recipe duration D (s, log scale)',
-                    'polls', log_x=True,
-                    series=[('ours: the code\'s schedule (model)', [(d, len(model.polls(d))) for d in durations]),
-                            ('ours, earlier backups as long (model)',
-                             [(d, len(model.polls(d, history=True))) for d in durations]),
-                            ('ours: measured, median', measured),
-                            ('baseline: until, delay 10 s (model)', [(d, len(naive_model(d))) for d in durations])],
-                    marks=[('fewest polls that guarantee max(2 s, 10%)', [(d, len(guaranteeing_schedule(d))) for d in durations]),
-                           ('target: at most 15 polls at 600 s', [(300, 15), (900, 15)])])
-    return path
+    return _plot.line_chart(
+        RESULTS / 'b3_polling.png', 'B3: polls until a recipe of D seconds is seen complete', 'recipe duration D (s, log scale)',
+        'polls', log_x=True,
+        series=[('ours: the code\'s schedule (model)', [(d, len(model.polls(d))) for d in durations]),
+                ('ours, earlier backups as long (model)', [(d, len(model.polls(d, history=True))) for d in durations]),
+                ('ours: measured, median', measured),
+                ('baseline: until, delay 10 s (model)', [(d, len(naive_model(d))) for d in durations])],
+        marks=[('fewest polls that guarantee max(2 s, 10%)', [(d, len(guaranteeing_schedule(d))) for d in durations]),
+               ('target: at most 15 polls at 600 s', [(300, 15), (900, 15)])])
 
 
 def fmt_times(times, limit=30):
@@ -366,14 +368,11 @@ def fmt_times(times, limit=30):
 
 
 def main(argv=None) -> int:
-    try:
-        return run(argv)
-    except BenchError as exc:
-        print(f'b3_polling: the benchmark broke: {exc}', file=sys.stderr)
-        return 1
+    return guarded('b3_polling', run, argv)
 
 
-def run(argv):  # pylint: disable=too-many-locals,too-many-statements
+def parse(argv):
+    """The options, the (duration, scale) cases and the duration measured unscaled (0: none)."""
     parser = common_args(argv, description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--cases', default=None,
                         help='duration:scale pairs, comma-separated (default 10:1,10:10,60:6,600:20; smoke 10:10)')
@@ -384,174 +383,219 @@ def run(argv):  # pylint: disable=too-many-locals,too-many-statements
     parser.add_argument('--no-history', action='store_true',
                         help="skip the variant where each deployment's earlier backups took as long (ours, with "
                              'three such recipes seeded in the simulator)')
+    parser.add_argument('--plot-only', action='store_true',
+                        help='measure nothing: draw bench/results/b3_polling.png again from bench/results/b3_polling.json '
+                             '(the model lines from the code)')
     args = parser.parse_args()
     if args.cases:
         cases = [tuple(int(x) if float(x).is_integer() else float(x) for x in c.split(':')) for c in args.cases.split(',')]
     else:
         cases = SMOKE_CASES if args.smoke else FULL_CASES
     unscaled = args.unscaled if args.unscaled is not None else (0 if args.smoke else 600)
+    return args, cases, unscaled
+
+
+def measure_scaled(bench, cases, runs, history):
+    """Each (duration, scale) case A B A B: ours, (with history) ours with earlier backups as long, the baseline."""
+    measured = []
+    for duration, scale in cases:
+        plays = bench.playbooks(duration, scale, f'{duration}-{scale}')
+        sys.stderr.write(f'recipe {duration} s at scale {scale} ({duration / scale:g} s real): '
+                         f'ours {plays["ours_options"]}, baseline delay {plays["naive_delay_real"]} s real\n')
+        variants = [('ours', lambda p=plays['ours'], d=duration, s=scale: bench.run(p, d, s)),
+                    ('naive', lambda p=plays['naive'], d=duration, s=scale: bench.run(p, d, s))]
+        if history:
+            variants.insert(1, ('history', lambda p=plays['ours'], d=duration, s=scale: bench.run(p, d, s, history=True)))
+        measured.append({'duration': duration, 'scale': scale, 'real_seconds': duration / scale,
+                         'ours_options': plays['ours_options'], 'naive_delay_real': plays['naive_delay_real'],
+                         'results': alternate(variants, runs=runs)})
+    return measured
+
+
+def measure_unscaled(ws, sim, bench, duration, hosts):
+    """The duration at scale 1, ours and the baseline at once on `hosts` deployments each: one case, every
+    deployment a run."""
+    plays = bench.playbooks(duration, 1, f'{duration}-1-both')
+    sys.stderr.write(f'recipe {duration} s unscaled, ours and baseline at once, {hosts} each\n')
+    both = unscaled_both(ws, sim, plays, duration, hosts)
+    return {'duration': duration, 'scale': 1, 'real_seconds': duration, 'concurrent': True,
+            'ours_options': plays['ours_options'], 'naive_delay_real': plays['naive_delay_real'],
+            'results': {name: [{'seconds': r['seconds'], 'samples': [s], 'polls': s['polls'], 'delay': s['delay']}
+                               for s in r['samples']]
+                        for name, r in both.items()}}
+
+
+def summarise_variant(out, case, name):
+    """One variant's medians into out[name] (the baseline's cost per retry, and its loop modelled with that cost,
+    too); returns its row of the main table."""
+    duration, scale = case['duration'], case['scale']
+    runs = case['results'][name]
+    polls = median(r['polls'] for r in runs)
+    delay = median(r['delay'] for r in runs)
+    out[name] = {'runs': len(runs), 'polls': polls, 'delay': round(delay, 3),
+                 'polls_all': [r['polls'] for r in runs], 'delays_all': [round(r['delay'], 3) for r in runs],
+                 'wall_seconds_median': round(median(r['seconds'] for r in runs), 2),
+                 'load1_after_each_run': [r.get('load1') for r in runs],
+                 'poll_times_first_run': runs[0]['samples'][0]['poll_times']}
+    # Real seconds from the POST to the first poll, and (baseline) what each retry costs beyond its delay:
+    # fixed real costs, which a scale S multiplies by S when converted to simulated seconds.
+    firsts = [s['poll_times'][0] / scale for r in runs for s in r['samples']]
+    out[name]['first_poll_real_ms'] = round(1000 * median(firsts), 1)
+    if name == 'naive':
+        gaps = [(b - a) / scale - case['naive_delay_real'] for r in runs for s in r['samples']
+                for a, b in zip(s['poll_times'], s['poll_times'][1:])]
+        cost = median(gaps) if gaps else None
+        out['naive']['retry_cost_real'] = round(cost, 3) if cost is not None else None
+        if cost is not None:
+            # The loop as it would run unscaled: each retry costs its real time, not S times it.
+            unscaled_times = naive_model(duration, NAIVE_DELAY, cost)
+            out['model_naive_with_cost'] = {'polls': len(unscaled_times),
+                                            'delay': round(unscaled_times[-1] - duration, 2)}
+    modelled = out['model_' + name]
+    return [f'{duration} s', scale, 'yes' if case.get('concurrent') else 'no', name, len(runs), polls,
+            modelled['polls'], round(delay, 2), modelled['delay'], target_delay(duration),
+            delay <= target_delay(duration), out[name]['first_poll_real_ms'],
+            out['naive'].get('retry_cost_real') if name == 'naive' else None,
+            '%s / %s' % (out['model_naive_with_cost']['polls'], out['model_naive_with_cost']['delay'])
+            if name == 'naive' and 'model_naive_with_cost' in out else None]
+
+
+def summarise_case(case, model):
+    """One case's figures, the model's next to them: (the case as in the JSON, its rows of the main table)."""
+    duration = case['duration']
+    out = {'duration': duration, 'scale': case['scale'], 'real_seconds': case['real_seconds'],
+           'concurrent': case.get('concurrent', False), 'ours_options': case['ours_options'],
+           'naive_delay_real': case['naive_delay_real'], 'target_delay': target_delay(duration),
+           'model_ours': modelled_schedule(model.polls(duration), duration),
+           'model_history': modelled_schedule(model.polls(duration, history=True), duration),
+           'model_naive': {'polls': len(naive_model(duration)), 'delay': round(naive_model(duration)[-1] - duration, 3)}}
+    rows = [summarise_variant(out, case, name) for name in ('ours', 'history', 'naive') if name in case['results']]
+    return out, rows
+
+
+def summarise(measured, model):
+    """Every case summarised; prints the main table and the poll times next to the model's. Returns the cases."""
+    rows, cases_out = [], []
+    for case in measured:
+        out, case_rows = summarise_case(case, model)
+        cases_out.append(out)
+        rows += case_rows
+    table('B3 polling: medians, simulated seconds (measured real delay x scale); model = the code\'s schedule with '
+          'a fake clock, or the until loop with no cost per retry',
+          ['recipe', 'scale', 'concurrent', 'variant', 'runs', 'polls', 'model polls', 'delay s', 'model delay s',
+           'target s', 'met', '1st poll real ms', 'retry cost real s', 'unscaled est. polls / delay'], rows)
+    print('  unscaled est.: the baseline\'s until loop modelled with its measured real cost per retry, as it would run '
+          'at scale 1 (a scale S multiplies that cost by S).')
+
+    print('\nPoll times of ours (simulated seconds after the POST, first run) and the schedule computed from the code:')
+    for out in cases_out:
+        indent = " " * len(str(out["duration"]))
+        print(f'  {out["duration"]} s @ scale {out["scale"]}: measured {fmt_times(out["ours"]["poll_times_first_run"])}')
+        print(f'  {indent}   model:           {fmt_times(out["model_ours"]["poll_times"])}')
+        if 'history' in out:
+            print(f'  {indent}   earlier backups as long: measured {fmt_times(out["history"]["poll_times_first_run"])}')
+            print(f'  {indent}   model:           {fmt_times(out["model_history"]["poll_times"])}')
+    if model.error:
+        print(f'  model unavailable: {model.error}')
+    return cases_out
+
+
+def print_invariance(cases_out):
+    """The same recipe at different scales (and unscaled, when measured), side by side."""
+    by_duration = {}
+    for out in cases_out:
+        if not out['concurrent']:
+            by_duration.setdefault(out['duration'], []).append(out)
+
+    def row(out, scale):
+        return [f'{out["duration"]} s', scale, out['ours']['polls'], out['ours']['delay'],
+                out['naive']['polls'], out['naive']['delay']]
+
+    invariance = []
+    for duration, outs in sorted(by_duration.items()):
+        if len(outs) > 1:
+            invariance += [row(out, out['scale']) for out in outs]
+    for out in (o for o in cases_out if o['concurrent']):
+        invariance += [row(other, other['scale']) for other in by_duration.get(out['duration'], [])]
+        invariance.append(row(out, '1 (concurrent)'))
+    if invariance:
+        table('Scale invariance: the same recipe at different scales (medians, simulated seconds)',
+              ['recipe', 'scale', 'ours polls', 'ours delay s', 'baseline polls', 'baseline delay s'], invariance)
+
+
+def check_targets(cases_out):
+    """Per duration, from the case measured closest to real time (lowest scale, sequential preferred); printed."""
+    targets = []
+    for duration in sorted(set(o['duration'] for o in cases_out)):
+        best = closest_to_real_time(cases_out, duration)
+        label = f'{duration} s recipe @ scale {best["scale"]}{" (concurrent)" if best["concurrent"] else ""}'
+        for name, what in (('ours', 'ours'), ('history', "ours, earlier backups as long")):
+            if name not in best:
+                continue
+            targets.append(target(f'{what}: detection delay, {label} (s)', best[name]['delay'], '<=',
+                                  target_delay(duration)))
+            if duration >= 600:
+                targets.append(target(f'{what}: polls, {label}', best[name]['polls'], '<=', 15))
+    targets_table('B3 targets (ours)', targets)
+    return targets
+
+
+def model_alternatives(model):
+    """The module's schedule with other poll_interval settings, model only; printed. [] without the model."""
+    alternatives = []
+    if model.error:
+        return alternatives
+    for interval in (1.0, 2.0, 5.0, 10.0):
+        overrides = {'poll_interval': interval, 'poll_max_interval': max(interval, model.defaults.get('poll_max_interval', 30.0))}
+        row = [interval, overrides['poll_max_interval']]
+        for duration in (10, 60, 600):
+            times = model.polls(duration, overrides)
+            row += [len(times) if times else None, round(times[-1] - duration, 1) if times else None]
+        alternatives.append(row)
+    table('The module\'s schedule with other poll_interval settings (model, no HTTP)',
+          ['poll_interval', 'poll_max_interval', '10 s polls', '10 s delay', '60 s polls', '60 s delay',
+           '600 s polls', '600 s delay'], alternatives)
+    return alternatives
+
+
+def print_conflict():
+    """Why no schedule meets both targets without knowing the duration; returns the sparsest guaranteeing one."""
+    guarantee = guaranteeing_schedule(600)
+    print('\nCan one schedule meet both targets without knowing the duration?')
+    print('  To see every completion at t within max(2 s, 0.1 t), the gap after a poll at t must be at most')
+    print('  max(2 s, 0.1 t): every 2 s up to 20 s (polls at 0, 2, ..., 20: 11 polls), then each poll 1.1 times')
+    print(f'  the last: 20 * 1.1^k >= 600 needs k = ceil(ln 30 / ln 1.1) = {math.ceil(math.log(30) / math.log(1.1))}.')
+    print(f'  Computed: {len(guarantee)} polls up to {guarantee[-1]:.0f} s '
+          f'(the sparsest such schedule), against the target of at most 15.')
+    print('  So both targets can hold for a 600 s recipe only for some durations (where a poll happens to fall just')
+    print('  after the completion), or with knowledge of the expected duration (e.g. from earlier backups).')
+    return guarantee
+
+
+def run(argv):
+    args, cases, unscaled = parse(argv)
+    if args.plot_only:
+        with Workspace() as ws:
+            model = Model(ws.path)
+            return _plot.redraw('b3_polling', lambda results: draw(results['cases'], model))
     started = time.monotonic()
     print(f'B3 polling: cases (duration s, scale) {cases}, {args.runs} runs A B A B each'
           f'{f"; {unscaled} s also unscaled with {args.unscaled_hosts} deployments per variant at once" if unscaled else ""}'
           f'; load {machine()["load_now"]}', flush=True)
-
-    measured = []
     with Simulator(seed=seed(1, 10, 1)) as sim, Workspace() as ws:
         model = Model(ws.path)
         bench = Bench(ws, sim, model)
-        for duration, scale in cases:
-            tag = f'{duration}-{scale}'
-            plays = bench.playbooks(duration, scale, tag)
-            sys.stderr.write(f'recipe {duration} s at scale {scale} ({duration / scale:g} s real): '
-                             f'ours {plays["ours_options"]}, baseline delay {plays["naive_delay_real"]} s real\n')
-            variants = [('ours', lambda p=plays['ours'], d=duration, s=scale: bench.run(p, d, s)),
-                        ('naive', lambda p=plays['naive'], d=duration, s=scale: bench.run(p, d, s))]
-            if not args.no_history:
-                variants.insert(1, ('history', lambda p=plays['ours'], d=duration, s=scale: bench.run(p, d, s, history=True)))
-            results = alternate(variants, runs=args.runs)
-            measured.append({'duration': duration, 'scale': scale, 'real_seconds': duration / scale,
-                             'ours_options': plays['ours_options'], 'naive_delay_real': plays['naive_delay_real'],
-                             'results': results})
+        measured = measure_scaled(bench, cases, args.runs, not args.no_history)
         if unscaled:
-            plays = bench.playbooks(unscaled, 1, f'{unscaled}-1-both')
-            sys.stderr.write(f'recipe {unscaled} s unscaled, ours and baseline at once, {args.unscaled_hosts} each\n')
-            both = unscaled_both(ws, sim, plays, unscaled, args.unscaled_hosts)
-            measured.append({'duration': unscaled, 'scale': 1, 'real_seconds': unscaled, 'concurrent': True,
-                             'ours_options': plays['ours_options'], 'naive_delay_real': plays['naive_delay_real'],
-                             'results': {name: [{'seconds': r['seconds'], 'samples': [s], 'polls': s['polls'],
-                                                 'delay': s['delay']} for s in r['samples']]
-                                         for name, r in both.items()}})
+            measured.append(measure_unscaled(ws, sim, bench, unscaled, args.unscaled_hosts))
         load = machine()['load_now']
-
-        # The figures, and the model's next to them.
-        rows, cases_out, targets = [], [], []
-        for case in measured:
-            duration, scale = case['duration'], case['scale']
-            out = {'duration': duration, 'scale': scale, 'real_seconds': case['real_seconds'],
-                   'concurrent': case.get('concurrent', False), 'ours_options': case['ours_options'],
-                   'naive_delay_real': case['naive_delay_real'], 'target_delay': target_delay(duration),
-                   'model_ours': modelled_schedule(model.polls(duration), duration),
-                   'model_history': modelled_schedule(model.polls(duration, history=True), duration),
-                   'model_naive': {'polls': len(naive_model(duration)),
-                                   'delay': round(naive_model(duration)[-1] - duration, 3)}}
-            for name in [n for n in ('ours', 'history', 'naive') if n in case['results']]:
-                runs = case['results'][name]
-                polls = median(r['polls'] for r in runs)
-                delay = median(r['delay'] for r in runs)
-                out[name] = {'runs': len(runs), 'polls': polls, 'delay': round(delay, 3),
-                             'polls_all': [r['polls'] for r in runs], 'delays_all': [round(r['delay'], 3) for r in runs],
-                             'wall_seconds_median': round(median(r['seconds'] for r in runs), 2),
-                             'load1_after_each_run': [r.get('load1') for r in runs],
-                             'poll_times_first_run': runs[0]['samples'][0]['poll_times']}
-                # Real seconds from the POST to the first poll, and (baseline) what each retry costs beyond its delay:
-                # fixed real costs, which a scale S multiplies by S when converted to simulated seconds.
-                firsts = [s['poll_times'][0] / scale for r in runs for s in r['samples']]
-                out[name]['first_poll_real_ms'] = round(1000 * median(firsts), 1)
-                if name == 'naive':
-                    gaps = [(b - a) / scale - case['naive_delay_real'] for r in runs for s in r['samples']
-                            for a, b in zip(s['poll_times'], s['poll_times'][1:])]
-                    cost = median(gaps) if gaps else None
-                    out['naive']['retry_cost_real'] = round(cost, 3) if cost is not None else None
-                    if cost is not None:
-                        # The loop as it would run unscaled: each retry costs its real time, not S times it.
-                        unscaled_times = naive_model(duration, NAIVE_DELAY, cost)
-                        out['model_naive_with_cost'] = {'polls': len(unscaled_times),
-                                                        'delay': round(unscaled_times[-1] - duration, 2)}
-                modelled = out['model_' + name]
-                rows.append([f'{duration} s', scale, 'yes' if case.get('concurrent') else 'no', name, len(runs), polls,
-                             modelled['polls'], round(delay, 2), modelled['delay'], target_delay(duration),
-                             delay <= target_delay(duration), out[name]['first_poll_real_ms'],
-                             out['naive'].get('retry_cost_real') if name == 'naive' else None,
-                             '%s / %s' % (out['model_naive_with_cost']['polls'], out['model_naive_with_cost']['delay'])
-                             if name == 'naive' and 'model_naive_with_cost' in out else None])
-            cases_out.append(out)
-
-        table('B3 polling: medians, simulated seconds (measured real delay x scale); model = the code\'s schedule with '
-              'a fake clock, or the until loop with no cost per retry',
-              ['recipe', 'scale', 'concurrent', 'variant', 'runs', 'polls', 'model polls', 'delay s', 'model delay s',
-               'target s', 'met', '1st poll real ms', 'retry cost real s', 'unscaled est. polls / delay'], rows)
-        print('  unscaled est.: the baseline\'s until loop modelled with its measured real cost per retry, as it would run '
-              'at scale 1 (a scale S multiplies that cost by S).')
-
-        print('\nPoll times of ours (simulated seconds after the POST, first run) and the schedule computed from the code:')
-        for out in cases_out:
-            print(f'  {out["duration"]} s @ scale {out["scale"]}: measured {fmt_times(out["ours"]["poll_times_first_run"])}')
-            print(f'  {" " * len(str(out["duration"]))}   model:           {fmt_times(out["model_ours"]["poll_times"])}')
-            if 'history' in out:
-                print(f'  {" " * len(str(out["duration"]))}   earlier backups as long: measured '
-                      f'{fmt_times(out["history"]["poll_times_first_run"])}')
-                print(f'  {" " * len(str(out["duration"]))}   model:           {fmt_times(out["model_history"]["poll_times"])}')
-        if model.error:
-            print(f'  model unavailable: {model.error}')
-
-        # Scale invariance: the same recipe at two scales.
-        by_duration = {}
-        for out in cases_out:
-            if not out['concurrent']:
-                by_duration.setdefault(out['duration'], []).append(out)
-        invariance = []
-        for duration, outs in sorted(by_duration.items()):
-            if len(outs) > 1:
-                for out in outs:
-                    invariance.append([f'{duration} s', out['scale'], out['ours']['polls'], out['ours']['delay'],
-                                       out['naive']['polls'], out['naive']['delay']])
-        unscaled_out = [o for o in cases_out if o['concurrent']]
-        for out in unscaled_out:
-            for other in by_duration.get(out['duration'], []):
-                invariance.append([f'{out["duration"]} s', other['scale'], other['ours']['polls'], other['ours']['delay'],
-                                   other['naive']['polls'], other['naive']['delay']])
-            invariance.append([f'{out["duration"]} s', '1 (concurrent)', out['ours']['polls'], out['ours']['delay'],
-                               out['naive']['polls'], out['naive']['delay']])
-        if invariance:
-            table('Scale invariance: the same recipe at different scales (medians, simulated seconds)',
-                  ['recipe', 'scale', 'ours polls', 'ours delay s', 'baseline polls', 'baseline delay s'], invariance)
-
-        # Targets: per duration, from the case measured closest to real time (lowest scale, sequential preferred).
-        for duration in sorted(set(o['duration'] for o in cases_out)):
-            best = closest_to_real_time(cases_out, duration)
-            label = f'{duration} s recipe @ scale {best["scale"]}{" (concurrent)" if best["concurrent"] else ""}'
-            for name, what in (('ours', 'ours'), ('history', "ours, earlier backups as long")):
-                if name not in best:
-                    continue
-                targets.append(target(f'{what}: detection delay, {label} (s)', best[name]['delay'], '<=',
-                                      target_delay(duration)))
-                if duration >= 600:
-                    targets.append(target(f'{what}: polls, {label}', best[name]['polls'], '<=', 15))
-        table('B3 targets (ours)', ['target', 'value', 'op', 'limit', 'met'],
-              [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
-
-        # Other poll_interval settings, model only.
-        alternatives = []
-        if not model.error:
-            for interval in (1.0, 2.0, 5.0, 10.0):
-                overrides = {'poll_interval': interval, 'poll_max_interval': max(interval, model.defaults.get('poll_max_interval', 30.0))}
-                row = [interval, overrides['poll_max_interval']]
-                for duration in (10, 60, 600):
-                    times = model.polls(duration, overrides)
-                    row += [len(times) if times else None, round(times[-1] - duration, 1) if times else None]
-                alternatives.append(row)
-            table('The module\'s schedule with other poll_interval settings (model, no HTTP)',
-                  ['poll_interval', 'poll_max_interval', '10 s polls', '10 s delay', '60 s polls', '60 s delay',
-                   '600 s polls', '600 s delay'], alternatives)
-
-        # The conflict between the two targets.
-        guarantee = guaranteeing_schedule(600)
-        print('\nCan one schedule meet both targets without knowing the duration?')
-        print('  To see every completion at t within max(2 s, 0.1 t), the gap after a poll at t must be at most')
-        print('  max(2 s, 0.1 t): every 2 s up to 20 s (polls at 0, 2, ..., 20: 11 polls), then each poll 1.1 times')
-        print(f'  the last: 20 * 1.1^k >= 600 needs k = ceil(ln 30 / ln 1.1) = {math.ceil(math.log(30) / math.log(1.1))}.')
-        print(f'  Computed: {len(guarantee)} polls up to {guarantee[-1]:.0f} s '
-              f'(the sparsest such schedule), against the target of at most 15.')
-        print('  So both targets can hold for a 600 s recipe only for some durations (where a poll happens to fall just')
-        print('  after the completion), or with knowledge of the expected duration (e.g. from earlier backups).')
-
-    plot = None
-    if not args.smoke and not model.error:
-        plot = draw(RESULTS / 'b3_polling.png', cases_out, model)
-        print(f'wrote {plot.relative_to(ROOT)}')
-    elapsed = time.monotonic() - started
-    print(f'\nB3 took {elapsed:.0f} s; machine load (1, 5, 15 min) at the end {load}')
-    report('b3_polling', {
+        cases_out = summarise(measured, model)
+        print_invariance(cases_out)
+        targets = check_targets(cases_out)
+        alternatives = model_alternatives(model)
+        guarantee = print_conflict()
+    plot = None if args.smoke else draw(cases_out, model)
+    finish('b3_polling', started, load, {
         'runs': args.runs, 'warmup': 0, 'smoke': args.smoke,
         'settings': {'cases': [list(c) for c in cases], 'runs': args.runs, 'unscaled': unscaled,
                      'unscaled_hosts': args.unscaled_hosts, 'naive_delay': NAIVE_DELAY,
@@ -560,10 +604,7 @@ def run(argv):  # pylint: disable=too-many-locals,too-many-statements
         'targets': targets,
         'alternatives_model': alternatives,
         'guaranteeing_schedule_600': {'polls': len(guarantee), 'times': [round(t, 2) for t in guarantee]},
-        'plot': str(plot.relative_to(ROOT)) if plot else None,
-        'elapsed_seconds': round(elapsed, 1),
-        'load_at_end': load,
-    })
+    }, plot)
     return 0
 
 

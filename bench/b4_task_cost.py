@@ -6,8 +6,8 @@ Python as the module interpreter, timed in A B A B order:
   uri                  GET /deployments/<id>/backups with the Authorization header (the same endpoint)
   ping                 ansible.builtin.ping: Ansible's own floor for a Python module task, a reference only
 The simulator's request log gives the API requests each playbook made, and the CPU time of each playbook (with
-its workers and modules) is reported beside the wall time: a busy machine disturbs it far less. Target
-(issue 8): compose_backup_info's playbook wall time <= 1.15x uri's (ratio of the medians).
+its workers and modules) is reported beside the wall time: a busy machine disturbs it far less. Target:
+compose_backup_info's playbook wall time <= 1.15x uri's (ratio of the medians).
 """
 
 from __future__ import annotations
@@ -91,8 +91,7 @@ def main(argv=None):
               1000 * s / count, vs_uri[name]['of_medians'], vs_uri[name]['paired_median'],
               vs_uri[name]['of_minimums'], cpu[name], cpu_vs_uri[name]['of_medians'], requests[name]]
              for name, s in med.items()])
-    h.table('B4 targets', ['target', 'value', 'op', 'limit', 'met'],
-            [[t['label'], t['value'], t['op'], t['limit'], t['met']] for t in targets])
+    h.targets_table('B4 targets', targets)
     h.report('b4_task_cost', {'runs': args.runs, 'warmup': warmup, 'smoke': args.smoke, 'tasks': count,
                               'median_seconds': med, 'median_cpu_seconds': cpu,
                               'ms_per_task': {k: 1000 * v / count for k, v in med.items()},
