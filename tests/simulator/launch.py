@@ -86,7 +86,7 @@ class Simulator:
 
     def start(self):
         """Start it and wait until it listens (it writes its URL file then); raises SimulatorError if it does not."""
-        self.workdir = tempfile.mkdtemp(prefix='compose-sim-')
+        self.workdir = tempfile.mkdtemp(prefix='compose-sim-launch-')
         url_file = os.path.join(self.workdir, 'url')
         self._log = open(os.path.join(self.workdir, 'simulator.log'), 'w+b')  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
@@ -94,7 +94,7 @@ class Simulator:
         deadline = time.monotonic() + START_TIMEOUT
         while not os.path.exists(url_file):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                problem = f'the simulator did not start (exit {self.process.poll()}):\n{self.log()}'
+                problem = f'the simulator did not start (exit {self.process.poll()}):\n{self.log(30)}'
                 self.stop()
                 raise SimulatorError(problem)
             time.sleep(0.02)
