@@ -1,4 +1,5 @@
-"""The Compose API 2016-07 endpoints and their JSON shapes (compose-api.md sections 4 to 7)."""
+"""The Compose API 2016-07 endpoints and their JSON shapes (docs/compose-api.md, *Deployments*, *Backups*, *Recipes*
+and, for `GET /datacenters`, *Documented but not used*)."""
 
 from __future__ import annotations
 
