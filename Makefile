@@ -48,7 +48,7 @@ DEMO_DEST ?= backups
 BENCH_ARGS ?=
 
 .NOTPARALLEL:
-.PHONY: help setup lock test test-latest sanity units integration molecule reliability demo-check bench-smoke lint changelog-lint build-check publish-check ee-check bench demo clean distclean
+.PHONY: help setup lock test test-latest sanity units e2e integration molecule reliability demo-check bench-smoke lint changelog-lint build-check publish-check ee-check bench demo clean distclean
 
 help:
 	@echo 'make test            set up, then every check below on the default line and the matrix checks on the'
@@ -57,7 +57,9 @@ help:
 	@echo 'make setup           create $(VENV) from $(or $(PY),$(PYTHON)) and install $(LOCK) (hashes required)'
 	@echo 'make lock            write locks/py<X.Y>.txt for every line with uv (UPGRADE=1 for the newest versions)'
 	@echo 'make sanity          ansible-test sanity (every test, compile/import on every Python found)'
-	@echo 'make units           pytest tests/unit and tests/hacking   (PYTEST_ARGS=...)'
+	@echo 'make units           pytest tests/unit and tests/hacking: the unit tests, no simulator   (PYTEST_ARGS=...)'
+	@echo 'make e2e             pytest tests/simulator/tests and tests/e2e: the simulator'"'"'s own tests and an AWX job'
+	@echo '                     through ansible-runner, each against a simulator process   (PYTEST_ARGS=...)'
 	@echo 'make integration     ansible-test integration against the simulator (INTEGRATION_ARGS=...)'
 	@echo 'make molecule        the backup role'"'"'s molecule scenarios against the simulator'
 	@echo 'make reliability     the fault matrix, bad input, secrets, hostile servers, TLS, concurrency (RELIABILITY_ARGS=...)'
@@ -127,6 +129,9 @@ sanity: setup
 
 units: setup
 	hacking/with-collection.sh hacking/units.sh $(PYTEST_ARGS)
+
+e2e: setup
+	SUITES='tests/simulator/tests tests/e2e' hacking/with-collection.sh hacking/units.sh $(PYTEST_ARGS)
 
 integration: setup
 	hacking/with-simulator.sh -- hacking/integration.sh $(INTEGRATION_ARGS)

@@ -14,9 +14,7 @@ import json
 import os
 import platform
 import resource
-import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,17 +31,17 @@ SIMULATOR = ROOT / 'tests' / 'simulator'
 LOAD_AT_START = os.getloadavg()
 
 
-def _load_control():
-    # control.py imports only the standard library; load it by path so nothing else lands on sys.path.
-    spec = importlib.util.spec_from_file_location('_bench_sim_control', SIMULATOR / 'control.py')
+def _load_launcher():
+    # The simulator's launcher imports only the standard library; load it by path so nothing lands on sys.path.
+    spec = importlib.util.spec_from_file_location('_bench_sim_launch', SIMULATOR / 'launch.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_control = _load_control()
-SimControl = _control.SimControl
-SimControlError = _control.SimControlError
+_launch = _load_launcher()
+SimControl = _launch.SimControl
+SimControlError = _launch.SimControlError
 
 
 def _children_cpu():
@@ -59,7 +57,7 @@ class BenchError(Exception):
     """The benchmark itself broke (a command failed, the simulator did not start)."""
 
 
-class Simulator:
+class Simulator(_launch.Simulator):
     """The Compose API simulator as a subprocess: `with Simulator(seed={...}) as sim: sim.api_url, sim.control`.
 
     seed: a seed document (dict), a path to one, or None (the simulator's demo seed).
@@ -67,61 +65,13 @@ class Simulator:
     """
 
     def __init__(self, seed=None, data_dir=None, extra_args=()):
-        self.seed = seed
-        self.data_dir = data_dir
-        self.extra_args = tuple(extra_args)
-        self.token = secrets.token_hex(32)
-        self.api_url = None
-        self.control = None
-        self.process = None
-        self._work = None
-        self._log = None
+        super().__init__(seed=seed, data_dir=data_dir, extra_args=extra_args, python=VENV_BIN / 'python')
 
-    def __enter__(self):
-        self._work = Path(tempfile.mkdtemp(prefix='composeio-bench-sim-'))
-        url_file = self._work / 'url'
-        argv = [str(VENV_BIN / 'python'), str(SIMULATOR), '--port', '0', '--url-file', str(url_file),
-                '--token', self.token]
-        if isinstance(self.seed, dict):
-            seed_file = self._work / 'seed.json'
-            seed_file.write_text(json.dumps(self.seed), encoding='utf-8')
-            argv += ['--seed', str(seed_file)]
-        elif self.seed is not None:
-            argv += ['--seed', str(self.seed)]
-        if self.data_dir is not None:
-            Path(self.data_dir).mkdir(parents=True, exist_ok=True)
-            argv += ['--data-dir', str(self.data_dir)]
-        argv += list(self.extra_args)
-        self._log = open(self._work / 'simulator.log', 'wb')  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
-                                        stdin=subprocess.DEVNULL, cwd=ROOT)
-        deadline = time.monotonic() + 30
-        while not (url_file.exists() and url_file.read_text(encoding='utf-8').strip()):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                log = (self._work / 'simulator.log').read_text(encoding='utf-8', errors='replace')
-                self.__exit__(None, None, None)
-                raise BenchError(f'the simulator did not start:\n{_tail(log)}')
-            time.sleep(0.05)
-        self.api_url = url_file.read_text(encoding='utf-8').strip()
-        # SimControl accepts the API base URL or the root; it talks to <root>/_sim.
-        self.control = SimControl(self.api_url)
-        return self
-
-    def __exit__(self, *exc):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        if self._work is not None:
-            shutil.rmtree(self._work, ignore_errors=True)
-            self._work = None
-        return False
+    def start(self):
+        try:
+            return super().start()
+        except _launch.SimulatorError as exc:
+            raise BenchError(str(exc)) from None
 
     def requests(self, api_only=True):
         """The request log; api_only leaves out the /_download requests."""

@@ -5,7 +5,7 @@ to tests/output/checks/<line>-<phase>.log; a failed phase's log is printed at th
 first (from its lock; nothing to do when it is current); a line whose Python this machine lacks is reported as
 SKIPPED, loudly.
 
-usage: python hacking/checks.py [-j JOBS] [--latest] [--only PHASE,...]
+usage: python hacking/checks.py [-j JOBS] [--latest] [--only PHASE,...] [--list]
 """
 
 import argparse
@@ -22,9 +22,10 @@ LOGS = os.path.join(ROOT, 'tests', 'output', 'checks')
 
 # The default line's phases, the longest first so that they start first; each is a make target.
 FULL = ['reliability', 'sanity', 'integration', 'fanout', 'playbooks', 'molecule', 'bench-smoke', 'demo-check',
-        'lint', 'publish-check', 'units', 'build-check', 'ee-check', 'changelog-lint']
-# The other lines: the units, the role end to end (make demo twice), and the inventory plugin's target.
-MATRIX = ['demo-check', 'inventory', 'units']
+        'lint', 'publish-check', 'units', 'e2e', 'build-check', 'ee-check', 'changelog-lint']
+# The other lines: the unit and end-to-end tests, the role end to end (make demo twice), and the inventory plugin's
+# target.
+MATRIX = ['demo-check', 'inventory', 'units', 'e2e']
 # Phase names that are not make targets of their own: the integration targets in three runs, each against its own
 # simulator (the 200-deployment fan-out, and the collection's playbooks run as a user runs them, each take about as
 # long as the module targets together), and the inventory plugin's target.
@@ -165,11 +166,18 @@ def main():
     parser.add_argument('-j', '--jobs', type=int, default=3, help='phases at once (default 3)')
     parser.add_argument('--latest', action='store_true', help='use the .venv-latest-X.Y venvs (make test-latest)')
     parser.add_argument('--only', default='', help='comma-separated phases to run (default: all)')
+    parser.add_argument('--list', action='store_true', help='print the phases and their commands, run nothing')
     args = parser.parse_args()
 
-    os.makedirs(LOGS, exist_ok=True)
     lines = read_lines()
     phases, skipped = plan(lines, set(filter(None, args.only.split(','))))
+    if args.list:
+        for phase in phases:
+            print('%-16s %-6s %s' % (phase.name, phase.line, ' '.join(phase.command(args.latest))))
+        for version, _core in skipped:
+            print('%-16s %-6s SKIPPED: no python%s on this machine' % ('(all)', version, version))
+        return 0
+    os.makedirs(LOGS, exist_ok=True)
     for version, core in skipped:
         print('\n*** SKIPPED: line Python %s / ansible-core %s: no python%s on this machine. NOT TESTED. ***\n'
               % (version, core, version), flush=True)

@@ -2,7 +2,7 @@
 # Copyright (c) composeio.dbaas contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The reliability suite's machinery: a simulator process, and the collection run the way Ansible runs it."""
+"""The reliability suite's machinery: a simulator process (tests/simulator/launch.py), and the collection run the way Ansible runs it."""
 
 from __future__ import annotations
 
@@ -11,17 +11,14 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from ansible_collections.composeio.dbaas.tests.simulator.control import SimControl
+from ansible_collections.composeio.dbaas.tests.simulator import launch
 
 ROOT = Path(__file__).resolve().parents[2]
-SIMULATOR_DIR = ROOT / 'tests' / 'simulator'
 DEMO = ('fizz-production', 'buzz-cache', 'fizz-events', 'buzz-queue', 'fizz-search')
 MODULE_PACKAGE = 'ansible_collections.composeio.dbaas.plugins.modules.'
 # Recognisable, so that a leak anywhere in the suite's output can be searched for. Defined here, not in
@@ -30,37 +27,12 @@ TOKEN = 'SECRET-TOKEN-' + secrets.token_hex(12)
 TOKEN_VARS = ('COMPOSEAPITOKEN', 'COMPOSE_API_TOKEN', 'COMPOSE_API_URL', 'COMPOSE_VALIDATE_CERTS', 'COMPOSE_CA_PATH')
 
 
-class Simulator:
-    """One simulator subprocess on a free port; extra CLI arguments (TLS) as given."""
+class Simulator(launch.Simulator):
+    """One simulator subprocess on a free port, started at once; extra CLI arguments (TLS) as given."""
 
     def __init__(self, token, extra=(), context=None):
-        self.token = token
-        self.workdir = tempfile.mkdtemp(prefix='compose-rel-sim-')
-        url_file = os.path.join(self.workdir, 'url')
-        self._stderr = open(os.path.join(self.workdir, 'stderr'), 'w+b')  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, str(SIMULATOR_DIR), '--port', '0', '--url-file', url_file, '--token', token] + list(extra),
-            stdout=subprocess.DEVNULL, stderr=self._stderr, cwd=self.workdir)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(url_file):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError('the simulator did not start')
-            time.sleep(0.02)
-        with open(url_file, encoding='utf-8') as handle:
-            self.api_url = handle.read().strip()
-        self.control = SimControl(self.api_url, context=context)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._stderr.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        super().__init__(token=token, extra_args=extra, context=context)
+        self.start()
 
 
 def clean_env(extra=None):

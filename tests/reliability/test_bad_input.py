@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -118,7 +119,7 @@ def test_module_refuses_bad_input(case, sim, module):
         assert sorted(name for name in os.listdir(str(folder)) if not name.startswith('.')) == ['dest', 'locked']
     finally:
         os.chmod(str(folder / 'locked'), 0o755)
-        harness.shutil.rmtree(str(folder))
+        shutil.rmtree(str(folder))
 
 
 ROLE_CASES = [

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from .api import Context, backup_json, deployment_detail, recipe_json
 from .faults import FaultError
-from .respond import Response, error, json_response
+from .respond import Response, error, json_response, route
 from .seed import SeedError, validate_deployment, validate_seed
 from .state import iso
 
@@ -100,88 +100,138 @@ def _add_backup(state, body):
     return json_response(201, backup_json(dep, state.add_backup(dep, body['id'], body['name'], kind, age)))
 
 
-def _locked(sim, method, path, body, root):
-    """Every control endpoint except building an archive; runs under the global lock."""
-    state = sim.state
-    if path == '/health':
-        return json_response(200, {'ok': True}) if method == 'GET' else error(405)
-    if path == '/reset':
-        if method != 'POST':
-            return error(405)
-        sim.reset(sim.startup_seed if body is None else validate_seed(body))
-        return json_response(200, {'ok': True})
-    if path == '/state':
-        return json_response(200, _state(sim)) if method == 'GET' else error(405)
-    if path == '/config':
-        if method == 'PATCH':
-            state.set_config(_object(body, allow_empty=True))
-        elif method != 'GET':
-            return error(405)
-        return json_response(200, dict(state.config))
-    if path == '/deployments':
-        if method != 'POST':
-            return error(405)
-        dep = state.add_deployment(validate_deployment(_object(body)))
-        return json_response(201, deployment_detail(Context(state, sim.signer, root, None), dep))
-    match = re.match(r'^/deployments/([^/]+)$', path)
-    if match:
-        dep = state.deployments.get(match.group(1))
-        if method != 'PATCH':
-            return error(405)
-        if dep is None:
-            return error(404, 'Not found')
-        _patch_deployment(dep, _object(body))
-        return json_response(200, next(d for d in _state(sim)['deployments'] if d['id'] == dep.id))
-    match = re.match(r'^/recipes/([^/]+)$', path)
-    if match:
-        recipe = state.recipes.get(match.group(1))
-        if method != 'POST':
-            return error(405)
-        if recipe is None:
-            return error(404, 'Not found')
-        body = _object(body)
-        state.force_recipe(recipe, body.get('status'), body.get('status_detail'))
-        return json_response(200, recipe_json(recipe))
-    if path == '/backups':
-        return _add_backup(state, body) if method == 'POST' else error(405)
-    if path == '/faults':
-        if method == 'POST':
-            return json_response(201, {'id': sim.faults.add(_object(body)).id})
-        if method == 'DELETE':
-            sim.faults.clear()
-        elif method != 'GET':
-            return error(405)
-        return json_response(200, {'faults': [fault.to_json() for fault in sim.faults.faults]})
-    if path == '/requests':
-        if method == 'DELETE':
-            sim.log.clear()
-        elif method != 'GET':
-            return error(405)
-        return json_response(200, {'requests': [dict(entry) for entry in sim.log.entries]})
-    return error(404, 'Not found')
+class Call:
+    """One control request as the endpoint functions see it."""
+
+    def __init__(self, sim, body, root):
+        self.sim = sim
+        self.body = body
+        self.root = root
+
+    @property
+    def state(self):
+        # Read at use, under the lock: a reset replaces the simulator's state.
+        return self.sim.state
+
+
+def health(call):
+    del call
+    return json_response(200, {'ok': True})
+
+
+def reset(call):
+    call.sim.reset(call.sim.startup_seed if call.body is None else validate_seed(call.body))
+    return json_response(200, {'ok': True})
+
+
+def get_state(call):
+    return json_response(200, _state(call.sim))
+
+
+def get_config(call):
+    return json_response(200, dict(call.state.config))
+
+
+def patch_config(call):
+    call.state.set_config(_object(call.body, allow_empty=True))
+    return get_config(call)
+
+
+def add_deployment(call):
+    dep = call.state.add_deployment(validate_deployment(_object(call.body)))
+    return json_response(201, deployment_detail(Context(call.state, call.sim.signer, call.root, None), dep))
+
+
+def patch_deployment(call, dep_id):
+    dep = call.state.deployments.get(dep_id)
+    if dep is None:
+        return error(404, 'Not found')
+    _patch_deployment(dep, _object(call.body))
+    return json_response(200, next(d for d in _state(call.sim)['deployments'] if d['id'] == dep.id))
+
+
+def set_recipe(call, recipe_id):
+    recipe = call.state.recipes.get(recipe_id)
+    if recipe is None:
+        return error(404, 'Not found')
+    body = _object(call.body)
+    call.state.force_recipe(recipe, body.get('status'), body.get('status_detail'))
+    return json_response(200, recipe_json(recipe))
+
+
+def add_backup(call):
+    return _add_backup(call.state, call.body)
+
+
+def add_fault(call):
+    return json_response(201, {'id': call.sim.faults.add(_object(call.body)).id})
+
+
+def list_faults(call):
+    return json_response(200, {'faults': [fault.to_json() for fault in call.sim.faults.faults]})
+
+
+def clear_faults(call):
+    call.sim.faults.clear()
+    return list_faults(call)
+
+
+def list_requests(call):
+    return json_response(200, {'requests': [dict(entry) for entry in call.sim.log.entries]})
+
+
+def clear_requests(call):
+    call.sim.log.clear()
+    return list_requests(call)
+
+
+def redirect(call, target):
+    """Where a deployment's link_host sends its download links: on to another host name."""
+    del call
+    return Response(302, b'', 'text/plain', [('Location', unquote(target))])
+
+
+def backup_file(call, backup_id):
+    with call.sim.lock:
+        backup = call.state.backups.get(unquote(backup_id))
+        dep = backup and call.state.deployments.get(backup.deployment_id)
+        size = dep.backup_size if dep else None
+    if not backup or not dep:
+        return error(404, 'Not found')
+    # Built outside the global lock: a big archive takes seconds and the API must keep answering.
+    return json_response(200, call.sim.archives.ensure(backup.id, size).to_json(backup.id))
+
+
+ROUTES = [
+    (re.compile(r'^/health$'), {'GET': health}),
+    (re.compile(r'^/reset$'), {'POST': reset}),
+    (re.compile(r'^/state$'), {'GET': get_state}),
+    (re.compile(r'^/config$'), {'GET': get_config, 'PATCH': patch_config}),
+    (re.compile(r'^/deployments$'), {'POST': add_deployment}),
+    (re.compile(r'^/deployments/([^/]+)$'), {'PATCH': patch_deployment}),
+    (re.compile(r'^/recipes/([^/]+)$'), {'POST': set_recipe}),
+    (re.compile(r'^/backups$'), {'POST': add_backup}),
+    (re.compile(r'^/backups/([^/]+)$'), {'GET': backup_file}),
+    (re.compile(r'^/faults$'), {'GET': list_faults, 'POST': add_fault, 'DELETE': clear_faults}),
+    (re.compile(r'^/requests$'), {'GET': list_requests, 'DELETE': clear_requests}),
+    (re.compile(r'^/redirect/(.*)$'), {'GET': redirect, 'HEAD': redirect}),
+]
+# The endpoints that run without the global lock: they take it themselves for as long as they need it, if at all.
+UNLOCKED = (backup_file, redirect)
 
 
 def handle(sim, method, path, body, body_ok, root):
-    path = path[len(PREFIX):]
+    """Route a path below /_sim (no auth, never logged, never faulted)."""
     if not body_ok:
         return error(400, 'the body is not valid JSON')
-    if path.startswith('/redirect/') and method in ('GET', 'HEAD'):
-        # Where a deployment's link_host sends its download links: on to another host name.
-        return Response(302, b'', 'text/plain', [('Location', unquote(path[len('/redirect/'):]))])
-    match = re.match(r'^/backups/([^/]+)$', path)
-    if match:
-        if method != 'GET':
-            return error(405)
-        with sim.lock:
-            backup = sim.state.backups.get(unquote(match.group(1)))
-            dep = backup and sim.state.deployments.get(backup.deployment_id)
-            size = dep.backup_size if dep else None
-        if not backup or not dep:
-            return error(404, 'Not found')
-        # Built outside the global lock: a big archive takes seconds and the API must keep answering.
-        return json_response(200, sim.archives.ensure(backup.id, size).to_json(backup.id))
+    handler, found = route(ROUTES, method, path[len(PREFIX):])
+    if handler is None:
+        return found
+    call = Call(sim, body, root)
+    if handler in UNLOCKED:
+        return handler(call, *found)
     try:
         with sim.lock:
-            return _locked(sim, method, path, body, root)
+            return handler(call, *found)
     except (BadRequest, SeedError, FaultError) as exc:
         return error(400, str(exc))

@@ -1,4 +1,5 @@
-"""The Compose API 2016-07 endpoints and their JSON shapes (compose-api.md sections 4 to 7)."""
+"""The Compose API 2016-07 endpoints and their JSON shapes (docs/compose-api.md, *Deployments*, *Backups*, *Recipes*
+and, for `GET /datacenters`, *Documented but not used*)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import base64
 import re
 from urllib.parse import quote, unquote, urlsplit
 
-from .respond import error, json_response
+from .respond import error, json_response, route
 from .seed import DATACENTERS, TYPES
 from .state import ACCOUNT_ID, iso, make_id
 
@@ -207,13 +208,9 @@ ROUTES = [
 
 def dispatch(ctx, method, path):
     """Route a path below /2016-07; the caller holds the lock and has checked the token."""
-    for pattern, methods in ROUTES:
-        match = pattern.match(path)
-        if match:
-            handler = methods.get(method)
-            if handler is None:
-                return error(405, 'Method Not Allowed', [('Allow', ', '.join(sorted(methods)))])
-            ctx.state.tick()
-            # Ids arrive quoted (clients quote every path part); hostile ones hold '/', '%' or NUL.
-            return handler(ctx, *(unquote(group) for group in match.groups()))
-    return error(404, 'Not found')
+    handler, found = route(ROUTES, method, path)
+    if handler is None:
+        return found
+    ctx.state.tick()
+    # Ids arrive quoted (clients quote every path part); hostile ones hold '/', '%' or NUL.
+    return handler(ctx, *(unquote(group) for group in found))

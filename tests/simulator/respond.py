@@ -41,3 +41,16 @@ def json_response(status, payload, headers=None):
 def error(status, message=None, headers=None):
     """The API's single-string error shape, {"errors": "..."}, which every client parses."""
     return json_response(status, {'errors': message or reason(status)}, headers)
+
+
+def route(routes, method, path):
+    """Find the endpoint of a request in a route table [(pattern, {method: handler})]: (handler, the pattern's groups),
+    or (None, the error to answer with): 404 for an unknown path, 405 with Allow for a method the path does not take."""
+    for pattern, methods in routes:
+        match = pattern.match(path)
+        if match:
+            handler = methods.get(method)
+            if handler is None:
+                return None, error(405, 'Method Not Allowed', [('Allow', ', '.join(sorted(methods)))])
+            return handler, match.groups()
+    return None, error(404, 'Not found')

@@ -6,8 +6,8 @@ import json
 import os
 import re
 
-# Per type: default version, whether Compose offers downloads (compose-api.md section 8), and
-# how its direct connection string looks; {pw} is the deployment's recognisable fake password.
+# Per type: default version, whether Compose offers downloads (docs/compose-api.md, *What each deployment type
+# offers*), and how its direct connection string looks; {pw} is the deployment's recognisable fake password.
 TYPES = {
     'elastic_search': ('6.4.2', False, 'https://admin:{pw}@{host}:{port}/'),
     'etcd': ('3.3.9', True, 'https://root:{pw}@{host}:{port}'),

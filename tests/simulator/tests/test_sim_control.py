@@ -17,7 +17,7 @@ from urllib.request import ProxyHandler, Request, build_opener
 import pytest
 
 FIZZ = '5854017e89d50f424e000192'
-SIMULATOR_DIR = Path(__file__).resolve().parent.parent.parent / 'simulator'
+SIMULATOR_DIR = Path(__file__).resolve().parents[1]
 
 
 def test_request_log_records_api_and_download_requests(sim):

@@ -17,9 +17,11 @@ import jinja2
 import pytest
 import yaml
 
+from ansible_collections.composeio.dbaas.tests.simulator.launch import Simulator
+
 ansible_runner = pytest.importorskip('ansible_runner')
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_TYPE = ROOT / 'extensions' / 'awx' / 'credential-type.yml'
 
 
@@ -32,11 +34,12 @@ def injected_env(inputs):
     return dict((name, env.from_string(value).render(**fields)) for name, value in credential_type['injectors']['env'].items())
 
 
-def test_backup_job_through_ansible_runner(own_simulator, tmp_path, monkeypatch):
+def test_backup_job_through_ansible_runner(tmp_path, monkeypatch):
     # ansible-runner runs the ansible-playbook of this Python's environment, as an execution environment does.
     monkeypatch.setenv('PATH', os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
     token = 'AWX-SECRET-TOKEN-' + secrets.token_hex(8)
-    with own_simulator(token=token) as (api_url, _process):
+    with Simulator(token=token) as simulator:
+        api_url = simulator.api_url
         private = tmp_path / 'job'
         (private / 'inventory').mkdir(parents=True)
         (private / 'inventory' / 'compose.yml').write_text('plugin: composeio.dbaas.compose\ntypes: [postgresql, redis]\n')
