@@ -115,13 +115,13 @@ $(TOOLS_VENV)/.installed: locks/tools.txt
 lock: $(TOOLS_VENV)/.installed
 	$(TOOLS_VENV)/bin/uv pip compile --quiet --generate-hashes --custom-compile-command 'make lock' \
 	  $(if $(UPGRADE),--upgrade) --python-version 3.11 locks/tools.in -o locks/tools.txt
-	@set -e; pin=$$(mktemp); trap 'rm -f "$$pin"' EXIT; for line in $(LINES); do \
+	@# The line's ansible-core comes in on stdin (-): a temporary file's name would land in the lock.
+	@set -e; for line in $(LINES); do \
 	  core=$$(awk -v l="$$line" '$$1 == l {print $$2}' locks/lines.txt); \
-	  echo "ansible-core==$$core.*" >"$$pin"; \
 	  echo "make lock: locks/py$$line.txt (ansible-core $$core)"; \
-	  $(TOOLS_VENV)/bin/uv pip compile --quiet --generate-hashes --custom-compile-command 'make lock' \
-	    $(if $(UPGRADE),--upgrade) --python-version $$line --python-platform linux \
-	    -c locks/holds.txt -c "$$pin" requirements-dev.txt requirements.txt -o locks/py$$line.txt; \
+	  echo "ansible-core==$$core.*" | $(TOOLS_VENV)/bin/uv pip compile --quiet --generate-hashes \
+	    --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) --python-version $$line --python-platform linux \
+	    -c locks/holds.txt requirements-dev.txt requirements.txt - -o locks/py$$line.txt; \
 	done
 
 sanity: setup
