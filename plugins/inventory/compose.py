@@ -70,10 +70,9 @@ options:
     default: []
   fetch_details:
     description:
-      - Read each deployment's details to fill C(compose_deployment_version). The deployment list does not carry the
-        version, so this costs one request per deployment (made O(detail_workers) at a time, and kept in the
-        inventory cache when O(cache) is on).
-      - With V(false) the inventory costs one request in all, and C(compose_deployment_version) is not set.
+      - Read each deployment's details, O(detail_workers) at a time, to fill C(compose_deployment_version): the
+        deployment list does not carry the version. The versions are kept in the inventory cache when O(cache) is on.
+      - With V(false), C(compose_deployment_version) is not set.
     type: bool
     default: true
   detail_workers:

@@ -47,8 +47,6 @@ description:
     saying how many bytes are kept.
     Partial files of that deployment in the same folder untouched for a day are removed by its next download, with
     a warning, unless a run is writing them or is about to resume them.
-  - The archive is handed to the disk as it arrives (every 32 MiB) and does not stay in the page cache, so the
-    final sync is short and a large backup does not push the host's working set out of memory.
   - Beside the archive, C(<file>.sha256) holds its checksum in C(sha256sum) format, preceded by a comment line with
     the backup id, deployment id, creation time and size (C(sha256sum -c) ignores comment lines). A re-run for the
     same backup finds it and does not download again when the archive has the size its checksum file records

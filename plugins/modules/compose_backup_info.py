@@ -33,7 +33,7 @@ options:
     type: str
   backup_id:
     description:
-      - Only this backup. Its details are read with a single call.
+      - Only this backup.
     type: str
   type:
     description:
@@ -61,7 +61,7 @@ options:
     default: false
   include_download_link:
     description:
-      - Also return each backup's C(download_link), read from its details (one call per returned backup).
+      - Also return each backup's C(download_link), read from its details.
       - The link is a credential, because anyone holding it can download the backup until it expires. It is returned
         only when asked for. Set C(no_log=true) on the task so Ansible does not print it. A task without it gets a warning.
     type: bool
