@@ -70,8 +70,8 @@ options:
     default: []
   fetch_details:
     description:
-      - Read each deployment's details, O(detail_workers) at a time, to fill C(compose_deployment_version): the
-        deployment list does not carry the version. The versions are kept in the inventory cache when O(cache) is on.
+      - Read each deployment's details, O(detail_workers) at a time, to fill C(compose_deployment_version), which the
+        deployment list does not carry. The versions are kept in the inventory cache when O(cache) is on.
       - With V(false), C(compose_deployment_version) is not set.
     type: bool
     default: true

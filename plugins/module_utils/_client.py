@@ -38,7 +38,7 @@ try:
     import requests
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - reported by client_from_module()
+except ImportError:  # pragma: no cover - reported by ComposeModule.client() and the inventory plugin
     requests = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
@@ -262,7 +262,7 @@ if HAS_REQUESTS:
             if 'Authorization' in prepared_request.headers and self.should_strip_auth(response.request.url,
                                                                                       prepared_request.url):
                 del prepared_request.headers['Authorization']
-else:  # pragma: no cover - reported by client_from_module()
+else:  # pragma: no cover - reported by ComposeModule.client() and the inventory plugin
     _Auth = Session = None
 
 
@@ -501,7 +501,7 @@ if HAS_REQUESTS:
             self.reason = ('%s sent %d bytes in %.1f s, slower than the %d KiB per request_timeout (%g s) accepted'
                            % (host or 'the server', sent, seconds, PROGRESS_BYTES >> 10, timeout))
             super().__init__(self.reason, response=response)
-else:  # pragma: no cover - reported by client_from_module()
+else:  # pragma: no cover - reported by ComposeModule.client() and the inventory plugin
     SlowBody = None
 
 
