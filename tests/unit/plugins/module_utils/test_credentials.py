@@ -16,6 +16,8 @@ BASE = 'https://api.test/2016-07'
 TOKEN = 'feedfacecafebeef' * 4
 LINK = 'https://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
 MOVED = 'https://elsewhere.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
+
+
 @pytest.fixture
 def netrc(tmp_path, monkeypatch):
     """A ~/.netrc (and $NETRC) whose `default` entry matches every host, as requests would read it."""
