@@ -26,10 +26,7 @@ _api.wait_recipe driven by a fake clock, no HTTP), so a schedule change can be j
 
 from __future__ import annotations
 
-import contextlib
-import datetime
 import importlib
-import inspect
 import math
 import os
 import re
@@ -85,19 +82,19 @@ def target_delay(duration):
 # -- the schedule, computed from the code --------------------------------------------------------------------------
 
 class Model:
-    """Drive the checkout's _common.wait_for / _api.wait_recipe with a fake clock: poll times for a recipe that
-    completes `duration` seconds after the first poll, without HTTP. Unavailable (with the reason) when the code no
-    longer fits (the call was renamed, or the import fails)."""
+    """Run the checkout's _polling.wait_recipe, the module's own wait loop and schedule, with a fake clock: poll times
+    for a recipe that completes `duration` seconds after the first poll, without HTTP. Unavailable (with the reason)
+    when the code no longer fits (the call was renamed, or the import fails)."""
 
     def __init__(self, workspace):
         self.error = None
         self.defaults = {}
         sys.path.insert(0, str(workspace))
         try:
-            self.api = importlib.import_module('ansible_collections.composeio.dbaas.plugins.module_utils._api')
-            self.common = importlib.import_module('ansible_collections.composeio.dbaas.plugins.module_utils._common')
-            self.defaults = {key: spec.get('default') for key, spec in self.common.WAIT_ARGS.items()}
-            self.types = {key: spec.get('type') for key, spec in self.common.WAIT_ARGS.items()}
+            self.polling = importlib.import_module('ansible_collections.composeio.dbaas.plugins.module_utils._polling')
+            options = importlib.import_module('ansible_collections.composeio.dbaas.plugins.module_utils._options')
+            self.defaults = {key: spec.get('default') for key, spec in options.WAIT_ARGS.items()}
+            self.types = {key: spec.get('type') for key, spec in options.WAIT_ARGS.items()}
         except Exception as exc:  # pylint: disable=broad-except
             self.error = f'cannot import the wait code: {exc!r}'
 
@@ -117,80 +114,38 @@ class Model:
 
     def polls(self, duration, overrides=None, latency=0.0, limit=10000, history=False):
         """Times of the recipe GETs (seconds after the recipe was created) until one sees complete; None when
-        unavailable. When wait_for takes the recipe already in hand (first=), as the module passes the POST's answer,
-        that first look costs no request and is not in the list."""
+        unavailable. The recipe the POST answered is handed over as the first look, as the module does, so that look
+        costs no request and is not in the list."""
         if self.error:
             return None
         params = dict(self.defaults)
         params.update(overrides or {})
         now = [0.0]
         times = []
-        # The recipe is created now (real time), so code that computes its age from created_at sees about zero.
-        wall0 = time.time()
 
-        def clock():
-            return now[0]
+        def recipe():
+            return {'id': 'a' * 24, 'status': 'complete' if now[0] >= duration else 'running'}
+
+        def get_recipe(_recipe_id, deadline=None):  # pylint: disable=unused-argument
+            now[0] += latency
+            if len(times) > limit:
+                raise RuntimeError(f'more than {limit} polls')
+            times.append(now[0])
+            return recipe()
 
         def sleep(seconds):
             now[0] += max(0.0, seconds)
 
-        def recipe():
-            done = now[0] >= duration
-            created = datetime.datetime.fromtimestamp(wall0, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3] + 'Z'
-            return {'id': 'a' * 24, 'deployment_id': 'b' * 24, 'template': 'Recipes::Deployment::Backup',
-                    'name': 'Backup', 'status': 'complete' if done else 'running', 'created_at': created,
-                    'updated_at': created, 'operations_complete': 3 if done else 0, 'operations_total': 3,
-                    '_embedded': {'recipes': []}}
-
-        def request(method, *parts, **_kwargs):
-            now[0] += latency
-            if len(times) > limit:
-                raise RuntimeError(f'more than {limit} polls')
-            if method == 'GET' and parts[:1] == ('recipes',):
-                times.append(now[0])
-                return recipe()
-            if method == 'GET' and parts[-1:] == ('recipes',):
-                times.append(now[0])
-                return {'_embedded': {'recipes': [recipe()]}}
-            raise RuntimeError(f'the model does not answer {method} {"/".join(parts)}')
-
-        class Session:  # what ComposeClient.__init__ touches
-            headers = {}
-
-        fake_time = types.SimpleNamespace(time=lambda: wall0 + now[0], monotonic=clock, perf_counter=clock,
-                                          sleep=sleep, gmtime=time.gmtime, strftime=time.strftime)
+        client = types.SimpleNamespace(clock=lambda: now[0], sleep=sleep, get_recipe=get_recipe)
+        # The deployment's earlier backups took as long as this one will.
+        expect = (lambda: float(duration)) if history else None
         try:
-            with _patched(self.api, 'time', fake_time), _patched(self.common, 'time', fake_time):
-                client = self.api.ComposeClient('model-token', base_url='http://model.invalid/2016-07',
-                                                sleep=sleep, clock=clock, session=Session())
-                client.request = request
-                extra = {}
-                accepted = inspect.signature(self.common.wait_for).parameters
-                if 'first' in accepted:
-                    # The module hands over the POST's answer as the first look: no request for it.
-                    extra['first'] = recipe()
-                if history and 'expect' in accepted:
-                    # The deployment's earlier backups took as long as this one will.
-                    extra['expect'] = lambda: float(duration)
-                self.common.wait_for(client, params, 'a' * 24, **extra)
+            self.polling.wait_recipe(client, 'a' * 24, self.polling.Schedule.from_params(params), first=recipe(),
+                                     age=0.0, expect=expect)
         except Exception as exc:  # pylint: disable=broad-except
             self.error = f'the wait code did not run in the model: {exc!r}'
             return None
         return times
-
-
-@contextlib.contextmanager
-def _patched(module, name, value):
-    missing = object()
-    old = getattr(module, name, missing)
-    if old is missing:
-        yield
-        return
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, old)
 
 
 def naive_model(duration, delay=NAIVE_DELAY, overhead=0.0):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Paired one to one with COMPOSE_COMMON_ARGS in module_utils/_common.py.
+    # Paired one to one with CONNECTION_ARGS in module_utils/_module.py.
     DOCUMENTATION = r'''
 options:
   api_token:
@@ -75,4 +75,54 @@ notes:
     the system's CA store. No other environment variable of the C(requests) library is used.
   - C(~/.netrc) (or the file E(NETRC) names) is never read. The API gets the token and nothing else; the host of a
     download link gets no credentials beyond what the link itself carries.
+'''
+
+    # The same connection options for the inventory plugin, which reads them through Ansible's configuration (hence
+    # env); the plugin checks them with the modules' build_client in module_utils/_module.py.
+    PLUGIN = r'''
+options:
+  api_token:
+    description:
+      - Compose API token (Compose console, Account, API Tokens). It is never logged or cached.
+      - If not set, the environment variable E(COMPOSEAPITOKEN) is used, then E(COMPOSE_API_TOKEN), as the modules
+        do. AWX's credential type in C(extensions/awx/credential-type.yml) injects E(COMPOSEAPITOKEN).
+    type: str
+    env:
+      - name: COMPOSEAPITOKEN
+      - name: COMPOSE_API_TOKEN
+  api_url:
+    description: Base URL of the Compose API, including the version segment.
+    type: str
+    default: https://api.compose.io/2016-07
+    env:
+      - name: COMPOSE_API_URL
+  validate_certs:
+    description:
+      - Whether to check the TLS certificate of O(api_url). Only set this to V(false) against a test server.
+    type: bool
+    default: true
+    env:
+      - name: COMPOSE_VALIDATE_CERTS
+  ca_path:
+    description: A PEM file of CA certificates to check the API's certificate against, instead of the system store.
+    type: path
+    env:
+      - name: COMPOSE_CA_PATH
+  request_timeout:
+    description: Seconds to wait to connect to the API and for each answer.
+    type: float
+    default: 30
+  api_retries:
+    description: How many times a failed read is retried, with exponential backoff, honouring C(Retry-After).
+    type: int
+    default: 5
+requirements:
+  - requests
+notes:
+  - Requests go through the proxy named by the environment variable E(HTTPS_PROXY) or E(HTTP_PROXY) (by the scheme
+    of O(api_url)), else E(ALL_PROXY), unless E(NO_PROXY) lists the API's host; the lower-case names work too (on
+    macOS, when none is set, the system's proxy settings).
+  - With O(validate_certs=true) and no O(ca_path), E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE), when set, replaces
+    the system's CA store.
+  - C(~/.netrc) (or the file E(NETRC) names) is never read; the API gets the token and nothing else.
 '''

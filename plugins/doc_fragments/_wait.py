@@ -9,7 +9,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Paired one to one with WAIT_ARGS in module_utils/_common.py.
+    # Paired one to one with WAIT_ARGS in module_utils/_options.py.
     DOCUMENTATION = r'''
 options:
   wait:
@@ -30,10 +30,8 @@ options:
         the larger of O(poll_interval) and a tenth of the recipe's duration. C(Retry-After) from the API is
         honoured.
       - For a backup, when the deployment's recent backups (its last five complete backup recipes) say how long
-        one takes, the looks before 80 % of the shortest of those durations are O(poll_max_interval) apart, so a
-        10-minute backup whose earlier runs took as long costs about 11 looks instead of about 46. A backup that
-        completes earlier than that is seen within O(poll_max_interval). Given C(recipe_id), compose_backup makes
-        one more request, which lists the deployment's recipes, when the recipe is not complete at the first look.
+        one takes, the looks before 80 % of the shortest of those durations are O(poll_max_interval) apart. A backup
+        that completes earlier than that is seen within O(poll_max_interval).
     type: float
     default: 2
   poll_max_interval:

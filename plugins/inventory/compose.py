@@ -26,6 +26,7 @@ description:
     O(compose) add more.
   - The inventory source is a YAML file whose name ends in C(compose.yml) or C(compose.yaml).
 extends_documentation_fragment:
+  - composeio.dbaas._common.PLUGIN
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
 options:
@@ -34,41 +35,6 @@ options:
     type: str
     required: true
     choices: [composeio.dbaas.compose]
-  api_token:
-    description:
-      - Compose API token (Compose console, Account, API Tokens). It is never logged or cached.
-      - If not set, the environment variable E(COMPOSEAPITOKEN) is used, then E(COMPOSE_API_TOKEN), as the modules
-        do. AWX's credential type in C(extensions/awx/credential-type.yml) injects E(COMPOSEAPITOKEN).
-    type: str
-    env:
-      - name: COMPOSEAPITOKEN
-      - name: COMPOSE_API_TOKEN
-  api_url:
-    description: Base URL of the Compose API, including the version segment.
-    type: str
-    default: https://api.compose.io/2016-07
-    env:
-      - name: COMPOSE_API_URL
-  validate_certs:
-    description:
-      - Whether to check the TLS certificate of O(api_url). Only set this to V(false) against a test server.
-    type: bool
-    default: true
-    env:
-      - name: COMPOSE_VALIDATE_CERTS
-  ca_path:
-    description: A PEM file of CA certificates to check the API's certificate against, instead of the system store.
-    type: path
-    env:
-      - name: COMPOSE_CA_PATH
-  request_timeout:
-    description: Seconds to wait to connect to the API and for each answer.
-    type: float
-    default: 30
-  api_retries:
-    description: How many times a failed read is retried, with exponential backoff, honouring C(Retry-After).
-    type: int
-    default: 5
   fail_on_errors:
     description:
       - What happens when the source cannot be read, for example when the API refuses the token (401, 403), cannot
@@ -104,10 +70,9 @@ options:
     default: []
   fetch_details:
     description:
-      - Read each deployment's details to fill C(compose_deployment_version). The deployment list does not carry the
-        version, so this costs one request per deployment (made O(detail_workers) at a time, and kept in the
-        inventory cache when O(cache) is on).
-      - With V(false) the inventory costs one request in all, and C(compose_deployment_version) is not set.
+      - Read each deployment's details, O(detail_workers) at a time, to fill C(compose_deployment_version), which the
+        deployment list does not carry. The versions are kept in the inventory cache when O(cache) is on.
+      - With V(false), C(compose_deployment_version) is not set.
     type: bool
     default: true
   detail_workers:
@@ -127,14 +92,6 @@ notes:
     hash of the token) and the filters (O(types), O(names), O(exclude_names), O(fetch_details)), so switching to
     another account, for example with E(COMPOSE_API_URL) or E(COMPOSEAPITOKEN), never shows the hosts cached for
     the previous one.
-  - Requests go through the proxy named by the environment variable E(HTTPS_PROXY) or E(HTTP_PROXY) (by the scheme
-    of O(api_url)), else E(ALL_PROXY), unless E(NO_PROXY) lists the API's host; the lower-case names work too (on
-    macOS, when none is set, the system's proxy settings).
-  - With O(validate_certs=true) and no O(ca_path), E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE), when set, replaces
-    the system's CA store.
-  - C(~/.netrc) (or the file E(NETRC) names) is never read; the API gets the token and nothing else.
-requirements:
-  - requests
 seealso:
   - module: composeio.dbaas.compose_deployment_info
 '''
@@ -168,7 +125,6 @@ import hashlib
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlparse
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.basic import missing_required_lib
@@ -176,9 +132,10 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.composeio.dbaas.plugins.module_utils import _api
-from ansible_collections.composeio.dbaas.plugins.module_utils._common import DEPLOYMENT_TYPES, TOKEN_VARS, describe
-from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
+from ansible_collections.composeio.dbaas.plugins.module_utils._client import HAS_REQUESTS, shown_url
+from ansible_collections.composeio.dbaas.plugins.module_utils._deployments import DEPLOYMENT_TYPES
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError, OptionError
+from ansible_collections.composeio.dbaas.plugins.module_utils._module import build_client, describe
 
 # What a host learns of its deployment; never connection strings.
 LISTED_KEYS = ('id', 'name', 'type', 'created_at', 'notes')
@@ -278,9 +235,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _parse(self, path, cache):
         self._check_options()
-
-        token, api_url = self._account()
-        cache_key = self._account_cache_key(path, api_url, token)
+        if not HAS_REQUESTS:
+            raise AnsibleError(missing_required_lib('requests'))
+        # Shown only when the API is asked: a source served from the cache checks no certificate.
+        warnings = []
+        try:
+            client = build_client(self._option, warnings.append)
+        except (OptionError, ComposeError) as exc:
+            raise AnsibleParserError('composeio.dbaas.compose: %s' % describe(exc))
+        cache_key = self._account_cache_key(path, client)
         use_cache = self.get_option('cache') and cache
         deployments = None
         if use_cache:
@@ -289,7 +252,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 deployments = None
         if deployments is None:
-            deployments = self._fetch(token, api_url)
+            for warning in warnings:
+                self.display.warning('composeio.dbaas.compose: %s' % warning)
+            deployments = self._fetch(client)
             if self.get_option('cache'):
                 self._cache[cache_key] = deployments
         self._populate(deployments)
@@ -300,9 +265,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         value = self.get_option(name)
         if isinstance(value, str) and self.templar.is_template(value):
             value = self.templar.template(value)
-        return value
+        return to_native(value) if isinstance(value, str) else value
 
     def _check_options(self):
+        """The plugin's own options; the connection options are build_client's."""
         unknown = sorted(set(self.get_option('types')) - set(DEPLOYMENT_TYPES))
         if unknown:
             raise AnsibleParserError('composeio.dbaas.compose: types has unknown deployment types %s; known types: %s'
@@ -310,51 +276,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if self.get_option('detail_workers') < 1:
             raise AnsibleParserError('composeio.dbaas.compose: detail_workers must be 1 or more, got %s'
                                      % self.get_option('detail_workers'))
-        if self.get_option('request_timeout') <= 0:
-            raise AnsibleParserError('composeio.dbaas.compose: request_timeout must be greater than 0, got %s'
-                                     % self.get_option('request_timeout'))
-        if self.get_option('api_retries') < 0:
-            raise AnsibleParserError('composeio.dbaas.compose: api_retries must be 0 or more, got %s'
-                                     % self.get_option('api_retries'))
 
-    def _account(self):
-        """The token and the API URL, checked: together they say whose deployments the source lists."""
-        token = self._option('api_token')
-        if not token:
-            raise AnsibleParserError('composeio.dbaas.compose: no Compose API token: set api_token in the inventory '
-                                     'source or the %s (or %s) environment variable' % TOKEN_VARS)
-        api_url = self._option('api_url') or _api.DEFAULT_API_URL
-        url = urlparse(api_url or '')
-        if url.scheme not in ('http', 'https') or not url.netloc:
-            raise AnsibleParserError('composeio.dbaas.compose: api_url must be an http(s) URL such as %s, got %r'
-                                     % (_api.DEFAULT_API_URL, api_url))
-        return to_native(token), api_url
-
-    def _account_cache_key(self, path, api_url, token):
+    def _account_cache_key(self, path, client):
         """The cache key of the source at path for this account and these filters: another API URL or token (another
         account) or other filters never get the deployments cached for the first. It holds a hash of the token,
         never the token."""
-        token_hash = hashlib.sha256(b'composeio.dbaas token\0' + token.encode('utf-8')).hexdigest()
-        account = json.dumps([api_url.rstrip('/'), token_hash, self.get_option('types'), self.get_option('names'),
-                              self.get_option('exclude_names'), self.get_option('fetch_details')], sort_keys=True)
+        account = json.dumps(client.account() + [self.get_option('types'), self.get_option('names'),
+                                                 self.get_option('exclude_names'), self.get_option('fetch_details')],
+                             sort_keys=True)
         return '%s_%s' % (self.get_cache_key(path), hashlib.sha256(account.encode('utf-8')).hexdigest()[:16])
-
-    def _client(self, token, api_url):
-        if not _api.HAS_REQUESTS:
-            raise AnsibleError(missing_required_lib("requests"))
-        url = urlparse(api_url)
-        if not self.get_option('validate_certs'):
-            self.display.warning('composeio.dbaas.compose: validate_certs is false: the TLS certificate of %s is not '
-                                 'checked' % url.netloc)
-        return _api.ComposeClient(token, base_url=api_url, validate_certs=self.get_option('validate_certs'),
-                                  ca_path=self.get_option('ca_path'), timeout=self.get_option('request_timeout'),
-                                  retries=self.get_option('api_retries'))
 
     # -- the API -------------------------------------------------------------------------
 
-    def _fetch(self, token, api_url):
+    def _fetch(self, client):
         """The selected deployments, each reduced to the keys hosts may see."""
-        client = self._client(token, api_url)
         try:
             listed = client.list_deployments()
             chosen = [dict((key, dep.get(key)) for key in LISTED_KEYS) for dep in listed if self._wanted(dep)]
@@ -365,7 +300,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     dep['version'] = version
         except ComposeError as exc:
             raise AnsibleParserError('composeio.dbaas.compose: cannot list the deployments at %s: %s'
-                                     % (_api.shown_url(api_url), describe(exc, client.secrets)))
+                                     % (shown_url(client.base_url), describe(exc, client.secrets)))
         return chosen
 
     def _wanted(self, dep):

@@ -2,22 +2,20 @@
 # Copyright (c) composeio.dbaas contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Streaming, verified, atomic, resumable download. Private to this collection, may change without notice."""
+"""Downloader: a streaming, verified, resumable download from a pre-signed link. Private to this collection, may
+change without notice."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
 import queue
 import re
 import signal
-import stat
 import tempfile
 import threading
 import time
-import unicodedata
 from urllib.parse import parse_qs, urljoin, urlparse
 
 try:
@@ -25,256 +23,40 @@ try:
 except ImportError:  # not POSIX: no lock, as for the deployment lock
     fcntl = None
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
+from ansible_collections.composeio.dbaas.plugins.module_utils._archive import (
+    CHUNK,
+    fsync_dir,
+    part_locked,
+    remove,
+    safe_name,
+    temp_file,
+)
+from ansible_collections.composeio.dbaas.plugins.module_utils._client import (
     MAX_RETRY_AFTER,
+    RETRY_STATUSES,
     USER_AGENT,
     Pace,
     Session,
     SlowBody,
+    connection_reason,
     parse_retry_after,
-    parse_time,
     read_some,
     requests,
     shown_url,
 )
-from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import DownloadError
 
-CHUNK = 1 << 20
 QUEUE_DEPTH = 8
 # Every this many bytes written, the kernel is asked to start writing them to disk (see _write_behind).
 WRITE_BEHIND = 32 << 20
-# A partial download untouched this long belongs to a run that was killed (see stale_parts).
-STALE_PART = 86400
-SIDECAR_TAG = '# composeio.dbaas'
 # Redirects followed from a download link before giving up (requests allows 30).
 MAX_REDIRECTS = 10
-_UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
 _SHA256_HEX = re.compile(r'^[0-9a-f]{64}$')
 _END = object()
 
 
-class DownloadError(ComposeError):
-    """The archive could not be fetched or verified; nothing was written at the destination.
-
-    keep_part: the bytes received are good and worth resuming (the link or the network failed, not the data).
-    """
-
-    keep_part = False
-
-
 class LinkExpired(Exception):
     """The pre-signed link answered 403: fetch the backup's details again for a fresh one."""
-
-
-def safe_name(text, limit=80):
-    """A file-name component from API text: letters and digits of any script, '.', '_' and '-'; spaces become '_'
-    and any other run of characters (separators, NUL, controls, punctuation) one '-'; no leading dot; at most
-    limit bytes in UTF-8, cut between characters.
-
-    Different names may give the same component ('a/b' and 'a-b'): what tells archives apart is the backup id in
-    their names and the deployment id in their sidecars, never this prefix.
-    """
-    kept = []
-    for char in unicodedata.normalize('NFC', str(text or '')):
-        if char.isalnum() and unicodedata.category(char)[0] in 'LN':
-            kept.append(char)
-        elif char in '._-':
-            kept.append(char)
-        elif char == ' ':
-            kept.append('_')
-        elif not kept or kept[-1] != '-':
-            kept.append('-')
-    cleaned = ''.join(kept).strip('.-')
-    while len(cleaned.encode('utf-8')) > limit:
-        cleaned = cleaned[:-1]
-    return cleaned.strip('.-') or 'unnamed'
-
-
-def archive_name(deployment_name, backup_id, created_at):
-    """<deployment>_<UTC creation time>_<backup id>.tar.gz"""
-    when = parse_time(created_at)
-    stamp = when.strftime('%Y%m%dT%H%M%SZ') if when else 'unknown-time'
-    return '%s_%s_%s.tar.gz' % (safe_name(deployment_name), stamp, safe_name(backup_id, 40))
-
-
-# A link as a message may show it: without its user:password@ and its query (the signature).
-redact = shown_url
-
-
-def sidecar_path(path):
-    return path + '.sha256'
-
-
-def read_sidecar(path):
-    """The metadata kept beside an archive, or None. The file stays valid input to `sha256sum -c`."""
-    meta = {}
-    try:
-        with open(sidecar_path(path)) as handle:
-            for line in handle:
-                line = line.strip()
-                if line.startswith(SIDECAR_TAG):
-                    meta.update(field.split('=', 1) for field in line[len(SIDECAR_TAG):].split() if '=' in field)
-                elif line and not line.startswith('#'):
-                    fields = line.split(None, 1)
-                    meta['sha256'] = fields[0]
-                    if len(fields) > 1:
-                        meta['name'] = fields[1].lstrip('*')
-    except (IOError, OSError, ValueError):
-        return None
-    return meta if 'sha256' in meta and 'backup_id' in meta else None
-
-
-def _hash_file(handle):
-    hasher = hashlib.sha256()
-    for data in iter(lambda: handle.read(CHUNK), b''):
-        hasher.update(data)
-    return hasher.hexdigest()
-
-
-def local_state(path, hash_file=False):
-    """What is at path now: {path, backup_id, size, sha256} when the archive and its sidecar agree, else {}.
-
-    They agree when the sidecar names this file and its size and, with hash_file, the file hashes to the sidecar's
-    SHA-256. The sidecar is read before and after the archive is opened: a writer removes the old sidecar before it
-    renames a new archive into place (see install), so the same sidecar both times means that the opened archive is
-    the one it describes, without a lock.
-    """
-    meta = read_sidecar(path)
-    if not meta or meta.get('name', os.path.basename(path)) != os.path.basename(path):
-        return {}
-    try:
-        with open(path, 'rb') as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if str(size) != meta.get('size') or read_sidecar(path) != meta:
-                return {}
-            if hash_file and _hash_file(handle) != meta['sha256'].lower():
-                return {}
-    except (IOError, OSError):
-        return {}
-    return dict(path=path, backup_id=meta['backup_id'], deployment_id=meta.get('deployment_id'), size=size,
-                sha256=meta['sha256'])
-
-
-def _temp_file(path, text, mode):
-    """Write text to a new temporary file beside path, synced; return its path. Nothing is left on failure."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.%s.' % os.path.basename(path),
-                               suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-    except BaseException:
-        remove(tmp)
-        raise
-    return tmp
-
-
-def sidecar_text(path, backup, sha256, size):
-    header = '%s backup_id=%s deployment_id=%s created_at=%s size=%d' % (
-        SIDECAR_TAG, safe_name(backup.get('id')), safe_name(backup.get('deployment_id')),
-        safe_name(backup.get('created_at')), size)
-    return '%s\n%s  %s\n' % (header, sha256, os.path.basename(path))
-
-
-def write_sidecar_temp(path, backup, sha256, size, mode=0o600):
-    """The sidecar of path, written to a temporary file beside it (see install); return that file's path."""
-    return _temp_file(sidecar_path(path), sidecar_text(path, backup, sha256, size), mode)
-
-
-def os_reason(exc):
-    """An OS error as 'No space left on device (ENOSPC)'; module.atomic_move wraps it in a plain Exception."""
-    cause = exc if isinstance(exc, OSError) else (getattr(exc, '__cause__', None) or exc)
-    if isinstance(cause, OSError) and cause.strerror:
-        code = errno.errorcode.get(cause.errno)
-        return '%s (%s)' % (cause.strerror, code) if code else cause.strerror
-    return str(cause)
-
-
-def install(path, archive_tmp, sidecar_tmp, move=None):
-    """Rename a downloaded archive and its sidecar into place so that no state pairs an archive with another's sidecar.
-
-    The old sidecar goes first: a failure or a crash part way leaves at most an archive without a sidecar, which the
-    next run downloads again. Callers serialise this per destination (the deployment lock) so that two runs into one
-    file cannot interleave. move(src, dest) renames (the module passes module.atomic_move, for unsafe_writes).
-    """
-    move = move or os.replace
-    folder = os.path.dirname(os.path.abspath(path))
-    side = sidecar_path(path)
-    try:
-        os.unlink(side)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise DownloadError('cannot remove the previous checksum file %s: %s' % (side, os_reason(exc)),
-                                hint='the new archive was discarded and %s left as it was; check the permissions '
-                                     'of %s, then run the task again' % (path, folder))
-    _fsync_dir(folder)
-    try:
-        move(archive_tmp, path)
-    except Exception as exc:  # pylint: disable=broad-except
-        raise DownloadError('cannot move the download into place at %s: %s' % (path, os_reason(exc)),
-                            hint='the new archive was discarded; an archive left at %s has no checksum file now, so '
-                                 'the next run downloads again' % path)
-    try:
-        move(sidecar_tmp, side)
-    except Exception as exc:  # pylint: disable=broad-except
-        raise DownloadError('cannot move the checksum file into place at %s: %s' % (side, os_reason(exc)),
-                            hint='the archive at %s is complete but has no checksum file, so the next run downloads '
-                                 'it again' % path)
-    _fsync_dir(folder)
-
-
-def stale_parts(folder, deployment_name, dest_name=None, keep=None):
-    """Partial downloads of this deployment's archives in folder that no download is writing any more.
-
-    A killed run (SIGKILL, an async time limit, a lost host) leaves its partial file behind: a
-    .<name>.XXXXXXXX.part of a download that cannot resume, or a .<name>.<backup id>.part and its .part.json
-    that the next download of that backup resumes (see Part). One untouched for STALE_PART seconds is dead: a
-    live download writes at least once per request_timeout, or gives up; one whose lock a run holds is live
-    whatever its age. keep: the part (and its state) the current run is about to resume, never listed.
-    """
-    names = [re.escape(dest_name)] if dest_name else []
-    names.append(re.escape(safe_name(deployment_name)) + r'_(?:\d{8}T\d{6}Z|unknown-time)_[A-Za-z0-9._-]+\.tar\.gz')
-    pattern = re.compile(r'^\.(?:%s)\.(?:[A-Za-z0-9_]{8}|[A-Za-z0-9_-]{9,40})\.part(?:\.json)?$' % '|'.join(names))
-    keep = set((keep, keep + '.json')) if keep else set()
-    now = time.time()
-    found = []
-    try:
-        entries = os.listdir(folder)
-    except OSError:
-        return found
-    for entry in entries:
-        if pattern.match(entry):
-            path = os.path.join(folder, entry)
-            if path in keep:
-                continue
-            try:
-                info = os.lstat(path)
-            except OSError:
-                continue
-            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_PART and not _locked(path):
-                found.append((path, info.st_size))
-    return sorted(found)
-
-
-def _locked(path):
-    """True when a run holds the lock of this part (a state file: of its part), so it is being written."""
-    if path.endswith('.json'):
-        path = path[:-len('.json')]
-    if fcntl is None or not path.endswith('.part'):
-        return False
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _link_expires(url):
@@ -352,7 +134,7 @@ class Part:
         """Record what the part belongs to, as the first answer of a fresh start describes it."""
         self.state = dict(backup_id=self.key, size=size, etag=etag, last_modified=last_modified,
                           link_expires=self.expires)
-        tmp = _temp_file(self.state_path, json.dumps(self.state, sort_keys=True) + '\n', 0o600)
+        tmp = temp_file(self.state_path, json.dumps(self.state, sort_keys=True) + '\n', 0o600)
         try:
             os.replace(tmp, self.state_path)
         except OSError:
@@ -377,7 +159,7 @@ class Part:
         for entry in entries:
             if entry not in mine and pattern.match(entry):
                 path = os.path.join(self.folder, entry)
-                if not _locked(path):
+                if not part_locked(path):
                     remove(path)
 
     def discard(self):
@@ -387,26 +169,6 @@ class Part:
 
 def _raise_terminated(signum, frame):
     raise _Terminated()
-
-
-def remove(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_behind(fd, start, end):
@@ -457,12 +219,6 @@ def _mismatch(digest, size, checksum, etag):
     return None
 
 
-def _reason(exc):
-    if isinstance(exc, requests.exceptions.Timeout):
-        return 'no response within request_timeout (%s)' % type(exc).__name__
-    return 'connection failed (%s)' % type(exc).__name__
-
-
 def _same_size(response, expected):
     """False when a 206 answer's Content-Range names a total other than the size a part was started with."""
     got = re.match(r'bytes \d+-\d+/(\d+)', response.headers.get('Content-Range', ''))
@@ -500,6 +256,47 @@ def _kept(error):
 
 
 _KEEP = 'the destination was left as it was'
+
+
+class _Progress:
+    """Where a download stands across its attempts: the bytes in the file, their hash, and the counts."""
+
+    def __init__(self, out):
+        self.out = out
+        self.hasher = hashlib.sha256()
+        self.written = 0
+        if out.tell():
+            # A part a previous run left: its hash state is not saved, so its bytes are read once to hash them.
+            out.seek(0)
+            for data in iter(lambda: out.read(CHUNK), b''):
+                self.hasher.update(data)
+                self.written += len(data)
+        self.resumed = 0
+        self.total = None
+        self.failures = 0
+        self.mismatches = 0
+        self.attempt = 0
+
+    def start_over(self):
+        """Drop the bytes received: the next attempt fetches the body from its first byte."""
+        self.out.seek(0)
+        self.out.truncate()
+        self.hasher = hashlib.sha256()
+        self.written = 0
+
+    def range_headers(self, part):
+        """The headers that ask for the rest of the body, when some of it is there."""
+        if not self.written:
+            return {}
+        headers = {'Range': 'bytes=%d-' % self.written}
+        validator = part.validator() if part is not None else None
+        if validator:
+            # A 200 instead of 206 says the object is not the one the bytes came from.
+            headers['If-Range'] = validator
+        return headers
+
+    def result(self):
+        return dict(size=self.written, sha256=self.hasher.hexdigest(), resumed_bytes=self.resumed, attempts=self.attempt)
 
 
 class Downloader:
@@ -570,7 +367,7 @@ class Downloader:
             except BaseException:
                 part.discard()
                 raise
-        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+        fsync_dir(os.path.dirname(os.path.abspath(path)))
         return result
 
     def _trapped(self, url, out, refresh, checksum, part):
@@ -587,105 +384,95 @@ class Downloader:
             return self._transfer(url, out, refresh, checksum, part)
         except _Terminated:
             raise _kept(DownloadError('the download of %s was stopped by SIGTERM after %d bytes'
-                                      % (redact(url), out.tell()), hint=_KEEP))
+                                      % (shown_url(url), out.tell()), hint=_KEEP))
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 
     def _transfer(self, url, out, refresh, checksum, part=None):
-        hasher = hashlib.sha256()
-        written = 0
-        if out.tell():
-            # A part a previous run left: its hash state is not saved, so its bytes are read once to hash them.
-            out.seek(0)
-            for data in iter(lambda: out.read(CHUNK), b''):
-                hasher.update(data)
-                written += len(data)
-        resumed = 0
-        total = None
-        failures = 0
-        mismatches = 0
-        attempt = 0
+        """Attempts until the body is whole and verified, within the attempt budget; return _Progress.result()."""
+        progress = _Progress(out)
         while True:
-            attempt += 1
-            headers = {'Range': 'bytes=%d-' % written} if written else {}
-            validator = part.validator() if part is not None else None
-            if written and validator:
-                # A 200 instead of 206 says the object is not the one the bytes came from.
-                headers['If-Range'] = validator
+            progress.attempt += 1
             retry_after = None
             try:
-                response = self._open(url, headers)
-                with response:
-                    if written and response.status_code == 200:
-                        # The server ignored Range, or If-Range failed: start again from the first byte.
-                        out.seek(0)
-                        out.truncate()
-                        hasher = hashlib.sha256()
-                        written = 0
-                    elif written:
-                        if part is not None and not _same_size(response, part.state.get('size')):
-                            out.seek(0)
-                            out.truncate()
-                            hasher = hashlib.sha256()
-                            written = 0
-                            raise _Retry('the object at the link is not the size the partial download expects')
-                        resumed += written
-                    length = response.headers.get('Content-Length')
-                    if length is not None and length.isdigit():
-                        total = written + int(length)
-                    if part is not None and not written:
-                        part.save(total, response.headers.get('ETag'), response.headers.get('Last-Modified'))
-                    etag = _sha256_etag(response)
-                    copied, error = self._copy(response, out, hasher, self.timeout, self.clock)
-                    written += copied
-                if isinstance(error, SlowBody):
-                    raise _Retry('%s after %d bytes in all' % (error.reason, written), slow=True)
-                if error is not None:
-                    raise _Retry('the transfer broke off after %d bytes (%s)' % (written, type(error).__name__))
-                if total is not None and written != total:
-                    raise _Retry('the body ended at %d of %d bytes' % (written, total))
-                digest = hasher.hexdigest()
-                problem = _mismatch(digest, written, checksum, etag)
-                if problem is None:
-                    return dict(size=written, sha256=digest, resumed_bytes=resumed, attempts=attempt)
-                # Damaged on the way, or the wrong object: one fresh download tells which.
-                out.seek(0)
-                out.truncate()
-                hasher = hashlib.sha256()
-                written = 0
-                mismatches += 1
-                if mismatches > 1 or failures >= self.attempts:
-                    raise DownloadError('%s from %s' % (problem, redact(url)), hint='%s; run the task again%s' % (
-                        _KEEP, ', and check the checksum option' if checksum else ''))
+                if self._attempt(url, progress, checksum, part):
+                    return progress.result()
             except LinkExpired:
-                if refresh is None or failures >= self.attempts:
+                if refresh is None or progress.failures >= self.attempts:
                     raise _kept(DownloadError('the download link %s was refused (403) and no fresh one could be had'
-                                              % redact(url), hint='%s; run the task again later' % _KEEP))
+                                              % shown_url(url), hint='%s; run the task again later' % _KEEP))
                 url = refresh()
             except _Retry as exc:
-                if exc.restart and written:
-                    out.seek(0)
-                    out.truncate()
-                    hasher = hashlib.sha256()
-                    written = 0
-                if failures >= self.attempts:
-                    raise _kept(DownloadError(
-                        'download of %s failed after %d attempts: %s' % (redact(url), attempt, exc.reason),
-                        hint='%s; run the task again, or raise download_retries%s' % (
-                            _KEEP, ' or, for a link this slow, request_timeout' if exc.slow else '')))
-                retry_after = exc.retry_after
+                retry_after = self._after_retry(url, progress, exc)
             except (requests.exceptions.RequestException, IOError) as exc:
-                if isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.RequestException):
-                    raise DownloadError('cannot write the download: %s' % exc, hint=_KEEP)
-                if failures >= self.attempts:
-                    raise _kept(DownloadError('download of %s failed after %d attempts, %d bytes received: %s'
-                                              % (redact(url), attempt, written, _reason(exc)),
-                                              hint='%s; run the task again, or raise download_retries' % _KEEP))
-            if retry_after is None:
-                retry_after = min(30.0, 2.0 ** failures)
-            self.sleep(retry_after)
-            failures += 1
+                self._after_error(url, progress, exc)
+            self.sleep(min(30.0, 2.0 ** progress.failures) if retry_after is None else retry_after)
+            progress.failures += 1
+
+    def _attempt(self, url, progress, checksum, part):
+        """One GET of the rest of the body (all of it on a fresh start): True when the file is whole and verified,
+        False when it must be fetched again from the first byte."""
+        response = self._open(url, progress.range_headers(part))
+        with response:
+            self._take_up(response, progress, part)
+            etag = _sha256_etag(response)
+            copied, error = self._copy(response, progress.out, progress.hasher, self.timeout, self.clock)
+            progress.written += copied
+        if isinstance(error, SlowBody):
+            raise _Retry('%s after %d bytes in all' % (error.reason, progress.written), slow=True)
+        if error is not None:
+            raise _Retry('the transfer broke off after %d bytes (%s)' % (progress.written, type(error).__name__))
+        if progress.total is not None and progress.written != progress.total:
+            raise _Retry('the body ended at %d of %d bytes' % (progress.written, progress.total))
+        problem = _mismatch(progress.hasher.hexdigest(), progress.written, checksum, etag)
+        if problem is None:
+            return True
+        # Damaged on the way, or the wrong object: one fresh download tells which.
+        progress.start_over()
+        progress.mismatches += 1
+        if progress.mismatches > 1 or progress.failures >= self.attempts:
+            raise DownloadError('%s from %s' % (problem, shown_url(url)), hint='%s; run the task again%s' % (
+                _KEEP, ', and check the checksum option' if checksum else ''))
+        return False
+
+    @staticmethod
+    def _take_up(response, progress, part):
+        """Check that an answer continues the bytes already there (or start over), and note the size it announces."""
+        if progress.written and response.status_code == 200:
+            # The server ignored Range, or If-Range failed: start again from the first byte.
+            progress.start_over()
+        elif progress.written:
+            if part is not None and not _same_size(response, part.state.get('size')):
+                progress.start_over()
+                raise _Retry('the object at the link is not the size the partial download expects')
+            progress.resumed += progress.written
+        length = response.headers.get('Content-Length')
+        if length is not None and length.isdigit():
+            progress.total = progress.written + int(length)
+        if part is not None and not progress.written:
+            part.save(progress.total, response.headers.get('ETag'), response.headers.get('Last-Modified'))
+
+    def _after_retry(self, url, progress, exc):
+        """After an attempt another may fix: the delay before it (None: the backoff), or the error that ends it all."""
+        if exc.restart and progress.written:
+            progress.start_over()
+        if progress.failures >= self.attempts:
+            raise _kept(DownloadError(
+                'download of %s failed after %d attempts: %s' % (shown_url(url), progress.attempt, exc.reason),
+                hint='%s; run the task again, or raise download_retries%s' % (
+                    _KEEP, ' or, for a link this slow, request_timeout' if exc.slow else '')))
+        return exc.retry_after
+
+    def _after_error(self, url, progress, exc):
+        """After a network error (retried within the budget) or a write error (the end)."""
+        if isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.RequestException):
+            raise DownloadError('cannot write the download: %s' % exc, hint=_KEEP)
+        if progress.failures >= self.attempts:
+            raise _kept(DownloadError('download of %s failed after %d attempts, %d bytes received: %s'
+                                      % (shown_url(url), progress.attempt, progress.written,
+                                         connection_reason(exc, detail=False)),
+                                      hint='%s; run the task again, or raise download_retries' % _KEEP))
 
     def _open(self, url, headers):
         scheme = urlparse(url).scheme
@@ -703,13 +490,13 @@ class Downloader:
         if status == 206 and not _starts_at(response, headers):
             response.close()
             raise DownloadError('download from %s answered a range that was not asked for: %s'
-                                % (redact(url), response.headers.get('Content-Range')), hint=_KEEP)
+                                % (shown_url(url), response.headers.get('Content-Range')), hint=_KEEP)
         if status not in (200, 206):
             response.close()
-            if status in (408, 429, 500, 502, 503, 504):
+            if status in RETRY_STATUSES:
                 wait = parse_retry_after(response.headers.get('Retry-After'))
                 raise _Retry('HTTP %d' % status, None if wait is None else min(wait, MAX_RETRY_AFTER))
-            raise DownloadError('download from %s failed: HTTP %d' % (redact(url), status), hint=_KEEP)
+            raise DownloadError('download from %s failed: HTTP %d' % (shown_url(url), status), hint=_KEEP)
         return response
 
     def _follow(self, url, headers):

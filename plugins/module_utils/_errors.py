@@ -2,17 +2,14 @@
 # Copyright (c) composeio.dbaas contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Typed errors of the Compose client. Private to this collection, may change without notice."""
+"""Typed errors and what to do about them. Private to this collection, may change without notice."""
 
 from __future__ import annotations
 
+import contextlib
+import http
 import json
 
-_REASONS = {
-    200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-    408: 'Request Timeout', 409: 'Conflict', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
-    500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
-}
 _BODY_PREVIEW = 200
 MASK = '********'
 
@@ -37,6 +34,23 @@ def mask(text, secrets=(), limit=None):
     return text
 
 
+def status_phrase(status):
+    """'404 Not Found': the status with its standard reason phrase ('HTTP error' for a code without one)."""
+    try:
+        return '%s %s' % (status, http.HTTPStatus(status).phrase)
+    except ValueError:
+        return '%s HTTP error' % status
+
+
+def seconds_text(number):
+    """A number of seconds as a message shows it: 3, 2.5, 0.1."""
+    return ('%.1f' % number).rstrip('0').rstrip('.')
+
+
+class OptionError(ValueError):
+    """A module option has a value that cannot work; the message names the option."""
+
+
 class ComposeError(Exception):
     """Any failure talking to the Compose API. `hint` says what the user can do about it."""
 
@@ -54,14 +68,24 @@ class ComposeError(Exception):
     def __str__(self):
         text = self.reason
         if self.method and self.path:
-            status = ''
-            if self.status is not None:
-                status = '%s %s: ' % (self.status, _REASONS.get(self.status, 'HTTP error'))
+            status = '' if self.status is None else '%s: ' % status_phrase(self.status)
             text = '%s %s failed: %s%s' % (self.method, self.path, status, self.reason)
         notes = [note for note in (self.hint, 'API at %s' % self.where if self.where else None) if note]
         if notes:
             text = '%s (%s)' % (text, '; '.join(notes))
         return text
+
+
+@contextlib.contextmanager
+def hint_on(error_class, hint, unless=()):
+    """Give an error_class (but none of the classes unless names) raised in the block this hint, what the user can
+    do about it, then let it go on."""
+    try:
+        yield
+    except error_class as exc:
+        if not isinstance(exc, unless):
+            exc.hint = hint
+        raise
 
 
 # What to do when the retry budget is spent, by the kind of failure (the caller may know better and set its own).
@@ -73,17 +97,6 @@ UNREACHABLE = 'check api_url and the network, then try again'
 TOO_SLOW = 'check api_url and the network, or raise request_timeout'
 TLS_FAILED = ('check the server certificate: set ca_path to the CA bundle that signed it, or validate_certs=false '
               'to skip the check (unsafe)')
-
-
-def advice_for_status(status):
-    """The hint for a status that was retried until the budget ran out, or None."""
-    if status == 429:
-        return RATE_LIMITED
-    if status in (408, 500, 502, 503, 504):
-        return SERVER_FAILING
-    if status in (200, 202):
-        return NOT_JSON
-    return None
 
 
 class ComposeAuthError(ComposeError):
@@ -119,17 +132,22 @@ class ComposeWaitTimeout(ComposeError):
     """A recipe did not finish before the deadline."""
 
     def __init__(self, recipe, timeout):
-        super().__init__('recipe %s still %s after %ss' % (recipe.get('id'), recipe.get('status'), _fmt(timeout)))
+        super().__init__('recipe %s still %s after %ss' % (recipe.get('id'), recipe.get('status'), seconds_text(timeout)))
         self.recipe = recipe
 
 
-def _fmt(number):
-    return ('%.1f' % number).rstrip('0').rstrip('.')
+class DownloadError(ComposeError):
+    """The archive could not be fetched or verified; nothing was written at the destination.
+
+    keep_part: the bytes received are good and worth resuming (the link or the network failed, not the data).
+    """
+
+    keep_part = False
 
 
 def describe_error_body(data, response=None, content=None, secrets=()):
-    """Turn either Compose error shape (compose-api.md §3), or a non-JSON body, into one line without the secrets
-    (the token a server or proxy may echo)."""
+    """Turn either Compose error shape (docs/compose-api.md, "Errors"), or a non-JSON body, into one line without
+    the secrets (the token a server or proxy may echo)."""
     errors = data.get('errors') if isinstance(data, dict) else None
     if isinstance(errors, str) and errors:
         return mask(errors, secrets)

@@ -33,7 +33,7 @@ options:
     type: str
   backup_id:
     description:
-      - Only this backup. Its details are read with a single call.
+      - Only this backup.
     type: str
   type:
     description:
@@ -61,7 +61,7 @@ options:
     default: false
   include_download_link:
     description:
-      - Also return each backup's C(download_link), read from its details (one call per returned backup).
+      - Also return each backup's C(download_link), read from its details.
       - The link is a credential, because anyone holding it can download the backup until it expires. It is returned
         only when asked for. Set C(no_log=true) on the task so Ansible does not print it. A task without it gets a warning.
     type: bool
@@ -166,32 +166,18 @@ backups:
 
 import datetime
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import parse_time
-from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
-    COMPOSE_COMMON_ARGS,
+from ansible_collections.composeio.dbaas.plugins.module_utils._backups import backup_summary
+from ansible_collections.composeio.dbaas.plugins.module_utils._deployments import deployment_summary, resolve_deployment
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeNotFoundError, hint_on
+from ansible_collections.composeio.dbaas.plugins.module_utils._module import ComposeModule
+from ansible_collections.composeio.dbaas.plugins.module_utils._options import (
     DEPLOYMENT_ARGS,
     DEPLOYMENT_ONE_OF,
     check_id,
-    client_from_module,
-    deployment_summary,
     merge_args,
     parse_duration,
-    resolve_deployment,
-    run,
-    warn_if_printed,
 )
-from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeNotFoundError
-
-BACKUP_KEYS = ('id', 'deployment_id', 'name', 'type', 'status', 'is_downloadable', 'is_restorable', 'created_at')
-
-
-def backup_summary(backup, with_link=False):
-    item = dict((key, backup.get(key)) for key in BACKUP_KEYS)
-    if with_link:
-        item['download_link'] = backup.get('download_link')
-    return item
+from ansible_collections.composeio.dbaas.plugins.module_utils._time import parse_time
 
 
 def matches(backup, params, oldest):
@@ -215,19 +201,16 @@ def gather(module, client):
         oldest = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=age)
     deployment = resolve_deployment(client, params['deployment_id'], params['deployment_name'])
     if params['backup_id']:
-        try:
+        with hint_on(ComposeNotFoundError, 'deployment %s has no backup %s; list its backups without backup_id'
+                     % (deployment.get('name'), params['backup_id'])):
             backups = [client.get_backup(deployment['id'], params['backup_id'])]
-        except ComposeNotFoundError as exc:
-            exc.hint = 'deployment %s has no backup %s; list its backups without backup_id' % (
-                deployment.get('name'), params['backup_id'])
-            raise
     else:
         backups = client.list_backups(deployment['id'])
     backups = [backup for backup in backups if matches(backup, params, oldest)]
     if params['latest']:
         backups = backups[:1]
     if params['include_download_link'] and not params['backup_id']:
-        # The list never carries links (compose-api.md §5.2): read each backup's details.
+        # The list never carries links (docs/compose-api.md, "List a deployment's backups"): read each backup's details.
         backups = [client.get_backup(deployment['id'], backup['id']) for backup in backups]
     return dict(
         deployment=deployment_summary(deployment),
@@ -236,8 +219,8 @@ def gather(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=merge_args(COMPOSE_COMMON_ARGS, DEPLOYMENT_ARGS, dict(
+    module = ComposeModule(
+        argument_spec=merge_args(DEPLOYMENT_ARGS, dict(
             backup_id=dict(type='str'),
             type=dict(type='list', elements='str', choices=['daily', 'weekly', 'monthly', 'on_demand']),
             downloadable=dict(type='bool'),
@@ -249,9 +232,8 @@ def main():
         supports_check_mode=True,
         **DEPLOYMENT_ONE_OF
     )
-    warn_if_printed(module)
-    client = client_from_module(module)
-    result = run(module, lambda: gather(module, client))
+    client = module.client()
+    result = module.run(lambda: gather(module, client))
     module.exit_json(changed=False, **result)
 
 

@@ -110,18 +110,13 @@ deployments:
       sample: LS0tLS1CRUdJTi...
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.composeio.dbaas.plugins.module_utils._common import (
-    COMPOSE_COMMON_ARGS,
+from ansible_collections.composeio.dbaas.plugins.module_utils._deployments import (
     DEPLOYMENT_TYPES,
-    check_id,
-    client_from_module,
     deployment_summary,
-    merge_args,
-    run,
-    warn_if_printed,
+    with_connection_strings,
 )
+from ansible_collections.composeio.dbaas.plugins.module_utils._module import ComposeModule
+from ansible_collections.composeio.dbaas.plugins.module_utils._options import check_id
 
 
 def list_deployments(module, client):
@@ -142,25 +137,23 @@ def list_deployments(module, client):
         details = client.get_deployment(dep['id'])
         item = deployment_summary(details)
         if params['include_connection_strings']:
-            item['connection_strings'] = details.get('connection_strings', {})
-            item['ca_certificate_base64'] = details.get('ca_certificate_base64')
+            with_connection_strings(item, details)
         result.append(item)
     return result
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=merge_args(COMPOSE_COMMON_ARGS, dict(
+    module = ComposeModule(
+        argument_spec=dict(
             id=dict(type='str'),
             name=dict(type='str'),
             type=dict(type='list', elements='str', choices=list(DEPLOYMENT_TYPES)),
             include_connection_strings=dict(type='bool', default=False),
-        )),
+        ),
         supports_check_mode=True,
     )
-    warn_if_printed(module)
-    client = client_from_module(module)
-    deployments = run(module, lambda: list_deployments(module, client))
+    client = module.client()
+    deployments = module.run(lambda: list_deployments(module, client))
     module.exit_json(changed=False, deployments=deployments)
 
 

@@ -14,8 +14,8 @@ import jinja2.meta
 import pytest
 import yaml
 
-from ansible_collections.composeio.dbaas.plugins.inventory import compose as inventory_plugin
-from ansible_collections.composeio.dbaas.plugins.module_utils import _api, _common
+from ansible_collections.composeio.dbaas.plugins.doc_fragments._common import ModuleDocFragment
+from ansible_collections.composeio.dbaas.plugins.module_utils import _client, _module
 
 ROOT = Path(__file__).resolve().parents[3]
 CREDENTIAL_TYPE = ROOT / 'extensions' / 'awx' / 'credential-type.yml'
@@ -64,11 +64,11 @@ def test_injected_variables_are_the_ones_the_collection_reads(credential_type):
     token_var = [name for name, value in env.items() if 'api_token' in value]
     url_var = [name for name, value in env.items() if 'api_url' in value]
     # The modules (shared argument spec) ...
-    assert token_var == [_common.TOKEN_VARS[0]]
-    module_url_vars = _common.COMPOSE_COMMON_ARGS['api_url']['fallback'][1]
+    assert token_var == [_module.TOKEN_VARS[0]]
+    module_url_vars = _module.CONNECTION_ARGS['api_url']['fallback'][1]
     assert url_var == module_url_vars
     # ... the inventory plugin ...
-    options = yaml.safe_load(inventory_plugin.DOCUMENTATION)['options']
+    options = yaml.safe_load(ModuleDocFragment.PLUGIN)['options']
     assert token_var[0] in [item['name'] for item in options['api_token']['env']]
     assert url_var[0] in [item['name'] for item in options['api_url']['env']]
     # ... and the backup role, which reads the controller's environment.
@@ -79,6 +79,6 @@ def test_injected_variables_are_the_ones_the_collection_reads(credential_type):
 
 def test_default_url_is_the_collection_default(credential_type):
     url = [field for field in credential_type['inputs']['fields'] if field['id'] == 'api_url'][0]
-    assert url['default'] == _api.DEFAULT_API_URL
+    assert url['default'] == _client.DEFAULT_API_URL
     # AWX checks the value when the credential is saved, so a URL without a scheme is refused there, not at run time.
     assert url['format'] == 'url'

@@ -10,7 +10,7 @@ import os
 
 import yaml
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import COLLECTION_VERSION
+from ansible_collections.composeio.dbaas.plugins.module_utils._client import COLLECTION_VERSION
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 

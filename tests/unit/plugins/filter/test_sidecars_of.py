@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.composeio.dbaas.plugins.filter.sidecars_of import FilterModule, sidecars_of
-from ansible_collections.composeio.dbaas.plugins.module_utils._download import sidecar_path, sidecar_text
+from ansible_collections.composeio.dbaas.plugins.module_utils._archive import sidecar_path, sidecar_text
 
 FIZZ = 'a' * 24
 BUZZ = 'b' * 24

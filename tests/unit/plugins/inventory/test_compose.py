@@ -131,7 +131,7 @@ def test_cache_serves_the_second_parse(api, source, tmp_path):
 
 
 @pytest.mark.parametrize('options, message', [
-    ({}, 'no Compose API token'),
+    ({}, 'No Compose API token'),
     ({'api_token': TOKEN, 'types': ['postgres']}, 'types has unknown deployment types postgres'),
     ({'api_token': TOKEN, 'api_url': 'api.compose.io'}, 'api_url must be an http(s) URL'),
     ({'api_token': TOKEN, 'detail_workers': 0}, 'detail_workers must be 1 or more'),
@@ -190,7 +190,7 @@ def test_unreachable_api_stops_the_command(api, source, errors):
 def test_a_missing_token_stops_the_command(api, source, errors):
     with pytest.raises(SystemExit):
         source({})
-    assert 'no Compose API token' in errors[0]
+    assert 'No Compose API token' in errors[0]
 
 
 def test_fail_on_errors_off_leaves_a_warning(api, source, errors, monkeypatch):

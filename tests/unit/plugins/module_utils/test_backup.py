@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._backup import expected_duration
+from ansible_collections.composeio.dbaas.plugins.module_utils._backups import expected_duration
 
 
 def done(rid, created, seconds, name='Backup', status='complete'):

@@ -7,27 +7,15 @@
 from __future__ import annotations
 
 import pytest
-import responses
-from responses.registries import OrderedRegistry
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import ComposeClient
-from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError, redact
+from ansible_collections.composeio.dbaas.plugins.module_utils._client import ComposeClient, shown_url
+from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError, mask
 
 BASE = 'https://api.test/2016-07'
 TOKEN = 'feedfacecafebeef' * 4
 LINK = 'https://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
 MOVED = 'https://elsewhere.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
-PROXY_VARS = ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy',
-              'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
-
-
-@pytest.fixture
-def api(monkeypatch):
-    for var in PROXY_VARS:
-        monkeypatch.delenv(var, raising=False)
-    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -112,7 +100,7 @@ def test_user_and_password_in_a_download_link_are_still_sent(api, tmp_path):
     ('https://objects.test/fizz.tar.gz?signature=s3cr3tsig', 'https://objects.test/fizz.tar.gz'),
 ])
 def test_redact_drops_userinfo_and_query(url, shown):
-    assert redact(url) == shown
+    assert shown_url(url) == shown
 
 
 def test_a_failed_download_shows_no_user_or_password(api, tmp_path):

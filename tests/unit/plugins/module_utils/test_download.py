@@ -14,7 +14,7 @@ import pytest
 import responses
 from responses.registries import OrderedRegistry
 
-from ansible_collections.composeio.dbaas.plugins.module_utils import _download
+from ansible_collections.composeio.dbaas.plugins.module_utils import _archive, _download
 from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError
 
 LINK = 'http://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
@@ -156,12 +156,12 @@ def test_install_never_pairs_an_archive_with_another_ones_sidecar(tmp_path, fail
     dest = str(tmp_path / 'fizz.tar.gz')
     with open(dest, 'wb') as handle:
         handle.write(b'old')
-    with open(_download.sidecar_path(dest), 'w') as handle:
-        handle.write(_download.sidecar_text(dest, {'id': 'old'}, hashlib.sha256(b'old').hexdigest(), 3))
+    with open(_archive.sidecar_path(dest), 'w') as handle:
+        handle.write(_archive.sidecar_text(dest, {'id': 'old'}, hashlib.sha256(b'old').hexdigest(), 3))
     archive = str(tmp_path / '.new.part')
     with open(archive, 'wb') as handle:
         handle.write(b'new')
-    sidecar = _download.write_sidecar_temp(dest, {'id': 'new'}, hashlib.sha256(b'new').hexdigest(), 3)
+    sidecar = _archive.write_sidecar_temp(dest, {'id': 'new'}, hashlib.sha256(b'new').hexdigest(), 3)
 
     def move(src, dst):
         if dst.endswith('.sha256') == (failing == 'sidecar'):
@@ -169,9 +169,9 @@ def test_install_never_pairs_an_archive_with_another_ones_sidecar(tmp_path, fail
         os.replace(src, dst)
 
     with pytest.raises(DownloadError, match=r'No space left on device \(ENOSPC\).*next run downloads'):
-        _download.install(dest, archive, sidecar, move=move)
-    assert not os.path.exists(_download.sidecar_path(dest))
-    assert _download.local_state(dest) == {}
+        _archive.install(dest, archive, sidecar, move=move)
+    assert not os.path.exists(_archive.sidecar_path(dest))
+    assert _archive.local_state(dest) == {}
 
 
 SECURE = 'https://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
@@ -226,18 +226,18 @@ def test_endless_redirects_give_up(api, downloader, tmp_path):
     ('///', 'unnamed'),
 ])
 def test_safe_name_keeps_letters_of_any_script_and_nothing_unsafe(name, expected):
-    assert _download.safe_name(name) == expected
+    assert _archive.safe_name(name) == expected
 
 
 def test_safe_name_is_bounded_in_bytes_and_cut_between_characters():
-    name = _download.safe_name(u'\u6570' * 100)
+    name = _archive.safe_name(u'\u6570' * 100)
     assert len(name.encode('utf-8')) <= 80 and name == u'\u6570' * 26
-    assert _download.safe_name('x' * 200) == 'x' * 80
+    assert _archive.safe_name('x' * 200) == 'x' * 80
 
 
 def test_two_deployments_whose_names_give_one_prefix_get_different_archive_names():
-    first = _download.archive_name('fizz/production', 'b00000000000000000000001', '2017-01-01T00:00:00Z')
-    second = _download.archive_name('fizz-production', 'b00000000000000000000002', '2017-01-01T00:00:00Z')
+    first = _archive.archive_name('fizz/production', 'b00000000000000000000001', '2017-01-01T00:00:00Z')
+    second = _archive.archive_name('fizz-production', 'b00000000000000000000002', '2017-01-01T00:00:00Z')
     assert first.split('_', maxsplit=1)[0] == second.split('_', maxsplit=1)[0] and first != second
 
 
@@ -405,5 +405,5 @@ def test_the_stale_sweep_spares_the_part_to_resume_and_a_locked_one(tmp_path):
         parts.append(str(part))
     with open(parts[2], 'rb') as busy:
         fcntl.flock(busy.fileno(), fcntl.LOCK_EX)
-        stale = _download.stale_parts(str(tmp_path), 'fizz', 'a.tar.gz', keep=parts[0])
+        stale = _archive.stale_parts(str(tmp_path), 'fizz', 'a.tar.gz', keep=parts[0])
     assert [path for path, dummy in stale] == [parts[1], parts[1] + '.json']

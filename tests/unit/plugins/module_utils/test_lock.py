@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._backup import deployment_lock
+from ansible_collections.composeio.dbaas.plugins.module_utils._lock import deployment_lock
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError
 
 API = 'https://api.compose.test/2016-07/'

@@ -12,8 +12,7 @@ import os
 
 import pytest
 
-from ansible_collections.composeio.dbaas.plugins.module_utils import _api
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import ComposeClient, Pace, read_some
+from ansible_collections.composeio.dbaas.plugins.module_utils._client import ComposeClient, Pace, SlowBody, read_some
 from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeConnectionError
 
@@ -143,7 +142,7 @@ def test_a_trickle_stops_the_copy_after_request_timeout(tmp_path):
         copied, error = Downloader._copy(Response(Raw(PAYLOAD, None, fast=100)), out, TimedHash(clock), 2.0, clock)
         # Each byte was written as it came: the partial file (and its mtime) moved with the trickle.
         assert os.fstat(out.fileno()).st_size == copied
-    assert copied == 103 and isinstance(error, _api.SlowBody)
+    assert copied == 103 and isinstance(error, SlowBody)
     assert error.reason == ('objects.test sent 103 bytes in 3.0 s, slower than the 64 KiB per request_timeout (2 s) '
                             'accepted')
 

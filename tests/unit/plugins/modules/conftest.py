@@ -2,16 +2,14 @@
 # Copyright (c) composeio.dbaas contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run a module's main() in-process with given arguments and ordered HTTP mocks."""
+"""Run a module's main() in-process with given arguments (the HTTP mocks and the clock: ../conftest.py)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-import responses
 from ansible.utils.display import Display
-from responses.registries import OrderedRegistry
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -28,13 +26,6 @@ except ImportError:  # ansible-core < 2.19
 
 BASE = 'https://api.test/2016-07'
 TOKEN = 'feedfacecafebeef' * 4
-
-
-@pytest.fixture
-def api():
-    """HTTP mocks that must be called in the order they are added, each one exactly once."""
-    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -64,27 +55,3 @@ def run_module(capsys, monkeypatch, tmp_path_factory):
         return json.loads(captured.out), captured.out
 
     return run
-
-
-class FakeTime:
-    """time.sleep and time.monotonic that only move when something sleeps, so no test waits."""
-
-    def __init__(self):
-        self.now = 5000.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self):
-        return self.now
-
-
-@pytest.fixture
-def fake_time(monkeypatch):
-    import time
-    fake = FakeTime()
-    monkeypatch.setattr(time, 'sleep', fake.sleep)
-    monkeypatch.setattr(time, 'monotonic', fake.monotonic)
-    return fake

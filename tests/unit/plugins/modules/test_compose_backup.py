@@ -13,7 +13,7 @@ import os
 import pytest
 import requests
 
-from ansible_collections.composeio.dbaas.plugins.module_utils import _download
+from ansible_collections.composeio.dbaas.plugins.module_utils import _archive
 from ansible_collections.composeio.dbaas.plugins.modules import compose_backup
 from ansible_collections.composeio.dbaas.tests.unit.plugins.modules.conftest import BASE
 
@@ -468,7 +468,7 @@ def test_an_archive_whose_sidecar_names_another_deployment_is_not_taken_as_alrea
     dest = tmp_path / 'fizz.tar.gz'
     dest.write_bytes(PAYLOAD)
     other = dict(NEW_DEMAND, deployment_id='5854017e89d50f424e0000ff')
-    (tmp_path / 'fizz.tar.gz.sha256').write_text(_download.sidecar_text(str(dest), other, PAYLOAD_SHA, len(PAYLOAD)))
+    (tmp_path / 'fizz.tar.gz.sha256').write_text(_archive.sidecar_text(str(dest), other, PAYLOAD_SHA, len(PAYLOAD)))
     deployments(api)
     details(api, NEW_DEMAND)
     api.get(LINK, body=PAYLOAD, headers={'Content-Length': str(len(PAYLOAD))})
@@ -688,7 +688,7 @@ def test_a_download_removes_what_killed_runs_of_this_deployment_left(api, run_mo
 
 def test_a_download_a_killed_run_left_a_day_ago_is_resumed_not_swept(api, run_module, fake_time, tmp_path):
     import json
-    from ansible_collections.composeio.dbaas.plugins.module_utils._download import archive_name
+    from ansible_collections.composeio.dbaas.plugins.module_utils._archive import archive_name
     name = archive_name('fizz-production', NEW_DEMAND['id'], NEW_DEMAND['created_at'])
     part = tmp_path / ('.%s.%s.part' % (name, NEW_DEMAND['id']))
     part.write_bytes(PAYLOAD[:1000])
@@ -728,9 +728,8 @@ def previous_backup(dest):
 
 def assert_paired(dest):
     """No state pairs an archive with another backup's sidecar: a sidecar, if any, describes the file beside it."""
-    from ansible_collections.composeio.dbaas.plugins.module_utils import _download
     assert set(os.listdir(str(dest.parent))) <= {dest.name, dest.name + '.sha256'}
-    meta = _download.read_sidecar(str(dest))
+    meta = _archive.read_sidecar(str(dest))
     if meta is not None:
         assert meta['sha256'] == hashlib.sha256(dest.read_bytes()).hexdigest()
 
@@ -895,8 +894,7 @@ def test_a_download_redirected_from_https_to_http_fails_and_writes_nothing(api, 
 @pytest.mark.parametrize('where', ['archive', 'sidecar'])
 def test_a_folder_where_the_archive_or_its_sidecar_goes_fails_cleanly_naming_it(
         api, run_module, fake_time, tmp_path, where):
-    from ansible_collections.composeio.dbaas.plugins.module_utils import _download
-    name = _download.archive_name('fizz-production', DAILY['id'], DAILY['created_at'])
+    name = _archive.archive_name('fizz-production', DAILY['id'], DAILY['created_at'])
     folder = tmp_path / (name if where == 'archive' else name + '.sha256')
     folder.mkdir()
     deployments(api)

@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
 from ansible_collections.composeio.dbaas.plugins.modules import compose_deployment_info
+from ansible_collections.composeio.dbaas.tests.unit.plugins.conftest import refused
 from ansible_collections.composeio.dbaas.tests.unit.plugins.modules.conftest import BASE, TOKEN
 
 DEP = {'id': '5854017e89d50f424e000192', 'name': 'fizz-production', 'type': 'postgresql'}
@@ -59,11 +59,8 @@ def test_an_unknown_deployment_id_under_an_api_url_without_the_version_suggests_
 
 
 def test_a_refused_connection_names_the_host_and_not_the_token(api, run_module, fake_time):
-    refused = requests.exceptions.ConnectionError(
-        "HTTPSConnectionPool(host='api.test', port=443): Max retries exceeded (Caused by "
-        "NewConnectionError('Failed to establish a new connection: [Errno 111] Connection refused'))")
     for dummy in range(3):
-        api.get(BASE + '/deployments', body=refused)
+        api.get(BASE + '/deployments', body=refused(BASE))
     result, out = run_module(compose_deployment_info, {'api_retries': 2})
     assert result['msg'] == ('GET /deployments failed: connection failed: connection refused (ConnectionError) '
                              '(check api_url and the network, then try again; API at %s)' % BASE)
@@ -71,5 +68,5 @@ def test_a_refused_connection_names_the_host_and_not_the_token(api, run_module, 
 
 
 def test_the_api_is_shown_without_user_password_or_query():
-    from ansible_collections.composeio.dbaas.plugins.module_utils._api import shown_url
+    from ansible_collections.composeio.dbaas.plugins.module_utils._client import shown_url
     assert shown_url('https://user:s3cret@api.test:8443/2016-07/?sig=abc#x') == 'https://api.test:8443/2016-07'

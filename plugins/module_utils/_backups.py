@@ -6,22 +6,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import hashlib
-import json
-import os
-import stat
-import tempfile
-import time
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import parse_time
-from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeAmbiguousError, ComposeError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on POSIX: parallel runs are then not serialised locally
-    fcntl = None
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
+    ComposeAmbiguousError,
+    ComposeError,
+    hint_on,
+    seconds_text,
+)
+from ansible_collections.composeio.dbaas.plugins.module_utils._time import parse_time
 
 IN_PROGRESS = ('running', 'waiting')
 # Backup and recipe timestamps both come from the API's clocks; the margin covers a backup record stamped a
@@ -29,17 +22,45 @@ IN_PROGRESS = ('running', 'waiting')
 SKEW = datetime.timedelta(seconds=60)
 # Timestamps may be given to the second while a recipe's carry milliseconds.
 TICK = datetime.timedelta(seconds=1)
-DOWNLOADABLE_TYPES = ('etcd', 'mongodb', 'mysql', 'postgresql', 'rabbitmq', 'redis', 'rethink')
+# The documented keys of a backup: what the modules return of one, never its download link.
 BACKUP_KEYS = ('id', 'deployment_id', 'name', 'type', 'status', 'is_downloadable', 'is_restorable', 'created_at')
 
+_EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+_LATEST = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
 
-def backup_summary(backup):
-    """The documented keys of a backup, never its download link."""
-    return dict((key, backup.get(key)) for key in BACKUP_KEYS) if backup else None
+
+def backup_summary(backup, with_link=False):
+    """The documented keys of a backup, and its download link only when asked for; None for no backup."""
+    if not backup:
+        return None
+    summary = dict((key, backup.get(key)) for key in BACKUP_KEYS)
+    if with_link:
+        summary['download_link'] = backup.get('download_link')
+    return summary
+
+
+def _created(item, undated):
+    return parse_time(item.get('created_at')) or undated
+
+
+def newest_first(items):
+    """API objects sorted by created_at, newest first; undated ones last, in the order they came."""
+    return sorted(items, key=lambda item: _created(item, _EARLIEST), reverse=True)
+
+
+def newest(items):
+    """The item created last (the first of newest_first); undated ones count as the oldest."""
+    return newest_first(items)[0] if items else None
+
+
+def oldest(items):
+    """The item created first; undated ones count as the newest."""
+    return min(items, key=lambda item: _created(item, _LATEST)) if items else None
 
 
 def is_backup_recipe(recipe):
-    """The backup recipe's template and name are not documented (compose-api.md §5.4): match loosely."""
+    """The backup recipe's template and name are not documented (docs/compose-api.md, "Start an on-demand
+    backup"): match loosely."""
     text = '%s %s' % (recipe.get('template') or '', recipe.get('name') or '')
     return 'backup' in text.lower() and 'restore' not in text.lower()
 
@@ -56,100 +77,21 @@ def expected_duration(recipes, recipe_id, count=5):
         if created is not None and updated is not None and updated > created:
             done.append((created, (updated - created).total_seconds()))
     done.sort(reverse=True)
-    return min(seconds for _created, seconds in done[:count]) if done else None
-
-
-_EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-_LATEST = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
-
-
-def newest(items):
-    """The item created last; undated ones count as the oldest."""
-    return max(items, key=lambda item: parse_time(item.get('created_at')) or _EARLIEST) if items else None
-
-
-def oldest(items):
-    """The item created first; undated ones count as the newest."""
-    return min(items, key=lambda item: parse_time(item.get('created_at')) or _LATEST) if items else None
+    return min(seconds for _when, seconds in done[:count]) if done else None
 
 
 def reusable(backups, max_age_seconds, need_download, now=None):
     """The newest complete backup created within max_age, downloadable when it will be downloaded."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    oldest = now - datetime.timedelta(seconds=max_age_seconds)
+    cutoff = now - datetime.timedelta(seconds=max_age_seconds)
     fresh = [b for b in backups
-             if b.get('status', 'complete') == 'complete' and (parse_time(b.get('created_at')) or oldest) > oldest
+             if b.get('status', 'complete') == 'complete' and (parse_time(b.get('created_at')) or cutoff) > cutoff
              and (b.get('is_downloadable') or not need_download)]
     return newest(fresh)
 
 
 def running_backup_recipe(recipes):
     return newest([r for r in recipes if is_backup_recipe(r) and r.get('status') in IN_PROGRESS])
-
-
-class _Ledger:
-    """What the lock file remembers: the last backup recipe started from this machine, and when."""
-
-    def __init__(self, handle):
-        self.handle = handle
-
-    def last(self):
-        self.handle.seek(0)
-        try:
-            data = json.loads(self.handle.read() or '{}')
-        except ValueError:
-            return None, 0.0
-        return data.get('recipe_id'), float(data.get('at', 0.0))
-
-    def record(self, recipe_id):
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(json.dumps(dict(recipe_id=recipe_id, at=time.time())))
-        self.handle.flush()
-
-
-def lock_folder():
-    """This user's folder for the lock files: <temporary directory>/composeio.dbaas-locks-<uid>.
-
-    One per user, so that another user's runs neither block nor break these; refused unless it is a real folder
-    that only this user can enter, so that nobody else can plant a link where a lock file will be written.
-    """
-    uid = os.getuid() if hasattr(os, 'getuid') else None
-    folder = os.path.join(tempfile.gettempdir(), 'composeio.dbaas-locks' + ('' if uid is None else '-%d' % uid))
-    hint = 'remove it, or point TMPDIR at a folder of your own; parallel tasks are serialised through it'
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError as exc:
-        raise ComposeError('cannot create the lock folder %s: %s' % (folder, exc.strerror or exc), hint=hint)
-    if not stat.S_ISDIR(info.st_mode) or (uid is not None and info.st_uid != uid) or info.st_mode & 0o077:
-        raise ComposeError('the lock folder %s is not a folder that only this user (uid %s) can use' % (folder, uid),
-                           hint=hint)
-    return folder
-
-
-@contextlib.contextmanager
-def deployment_lock(api_url, deployment_id):
-    """Serialise decide-and-trigger for one deployment among this user's processes on this machine (Ansible forks).
-
-    Yields a ledger of the last backup started from here, so that a task which began before that backup was
-    started joins it even when it has already completed: parallel tasks make one backup between them.
-    """
-    key = hashlib.sha256(('%s|%s' % (api_url.rstrip('/'), deployment_id)).encode()).hexdigest()[:32]
-    path = os.path.join(lock_folder(), key + '.lock')
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-    except OSError as exc:
-        raise ComposeError('cannot open the lock file %s: %s' % (path, exc.strerror or exc),
-                           hint='remove it; parallel tasks for one deployment are serialised through it')
-    with os.fdopen(fd, 'r+') as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield _Ledger(handle)
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def trigger(client, deployment_id, known_recipe_ids, attempts=2):
@@ -178,22 +120,15 @@ def trigger(client, deployment_id, known_recipe_ids, attempts=2):
                                         path=path, status=202)
         except ComposeAmbiguousError as exc:
             error = exc
-            try:
+            with hint_on(ComposeError, 'POST %s may have started a backup, and its recipes could not be listed; run the '
+                                       'task again later: it joins a backup that is running' % path):
                 recipe = client.look_for(started)
-            except ComposeError as look_error:
-                look_error.hint = ('POST %s may have started a backup, and its recipes could not be listed; run the '
-                                   'task again later: it joins a backup that is running' % path)
-                raise
             if recipe is not None:
                 return recipe
     error.hint = ('a backup may have started all the same: no new backup recipe appeared within %ss after each of %d '
                   'attempts; check the deployment\'s recipes in the Compose console before running the task again '
-                  '(a re-run joins a backup that is running)' % (_fmt(client.settle_time()), attempts))
+                  '(a re-run joins a backup that is running)' % (seconds_text(client.settle_time()), attempts))
     raise error
-
-
-def _fmt(number):
-    return ('%.1f' % number).rstrip('0').rstrip('.')
 
 
 def find_produced_backup(client, deployment_id, recipe, tries=5, interval=2.0):
@@ -209,7 +144,7 @@ def find_produced_backup(client, deployment_id, recipe, tries=5, interval=2.0):
         last = attempt + 1 == tries
         since = None if started is None else started - (SKEW if last else TICK)
         produced = [b for b in client.list_backups(deployment_id) if b.get('type') == 'on_demand'
-                    and (since is None or (parse_time(b.get('created_at')) or _EARLIEST) >= since)]
+                    and (since is None or _created(b, _EARLIEST) >= since)]
         if produced:
             return newest(produced)
         if not last:
@@ -217,9 +152,3 @@ def find_produced_backup(client, deployment_id, recipe, tries=5, interval=2.0):
     raise ComposeError('recipe %s completed but no on-demand backup created after %s appeared in %d looks at '
                        'the backup list' % (recipe.get('id'), recipe.get('created_at'), tries),
                        hint='check the deployment in the Compose console, then run the task again')
-
-
-def not_downloadable_message(deployment, backup):
-    return ('backup %s of deployment %s (type %s) cannot be downloaded: Compose offers downloads for %s deployments; '
-            'restore it into a new deployment with composeio.dbaas.compose_backup_restore instead, or leave dest unset'
-            % (backup.get('id'), deployment.get('name'), deployment.get('type'), ', '.join(DOWNLOADABLE_TYPES)))

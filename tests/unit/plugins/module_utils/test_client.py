@@ -11,13 +11,14 @@ import time
 
 import pytest
 import requests
-import responses
-from responses.registries import OrderedRegistry
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._api import (
+from ansible_collections.composeio.dbaas.plugins.module_utils._client import (
+    AMBIGUOUS,
+    FAIL,
+    RETRY,
     ComposeClient,
+    classify,
     parse_retry_after,
-    parse_time,
 )
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeAmbiguousError,
@@ -25,40 +26,14 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
     ComposeConnectionError,
     ComposeError,
     ComposeNotFoundError,
-    ComposeRecipeFailed,
     ComposeValidationError,
-    ComposeWaitTimeout,
 )
+from ansible_collections.composeio.dbaas.plugins.module_utils._time import parse_time
+from ansible_collections.composeio.dbaas.tests.unit.plugins.conftest import refused
 
 BASE = 'https://api.test/2016-07'
 DEP = '5854017e89d50f424e000192'
 TOKEN = 'feedfacecafebeef' * 4
-
-
-class FakeTime:
-    """A clock that only moves when the client sleeps, so no test waits."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self):
-        return self.now
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def fake_time():
-    return FakeTime()
 
 
 @pytest.fixture
@@ -204,101 +179,37 @@ def test_post_is_resent_after_429(api, client, fake_time):
 
 
 def test_post_is_resent_when_the_connection_was_refused(api, client):
-    refused = requests.exceptions.ConnectionError('NewConnectionError: [Errno 111] Connection refused')
-    api.post(BASE + '/deployments/%s/backups' % DEP, body=refused)
+    api.post(BASE + '/deployments/%s/backups' % DEP, body=refused(BASE))
     api.post(BASE + '/deployments/%s/backups' % DEP, status=202, json={'id': 'r1'})
     assert client.request('POST', 'deployments', DEP, 'backups', expect=202) == {'id': 'r1'}
+
+
+def test_post_is_not_resent_when_only_the_text_says_refused(api, client):
+    # Whether a POST may be re-sent is decided from the exception's types, never from its text.
+    api.post(BASE + '/deployments/%s/backups' % DEP,
+             body=requests.exceptions.ConnectionError('NewConnectionError: [Errno 111] Connection refused'))
+    with pytest.raises(ComposeAmbiguousError):
+        client.request('POST', 'deployments', DEP, 'backups', expect=202)
+
+
+@pytest.mark.parametrize('method, outcome, verdict', [
+    ('GET', 500, RETRY), ('GET', 429, RETRY), ('GET', 200, RETRY), ('GET', 404, FAIL), ('GET', 401, FAIL),
+    ('POST', 429, RETRY), ('POST', 408, RETRY), ('POST', 500, AMBIGUOUS), ('POST', 503, AMBIGUOUS),
+    ('POST', 202, AMBIGUOUS), ('POST', 422, FAIL), ('POST', 404, FAIL),
+    ('GET', requests.exceptions.ReadTimeout(), RETRY), ('POST', requests.exceptions.ReadTimeout(), AMBIGUOUS),
+    ('POST', requests.exceptions.ConnectTimeout(), RETRY), ('POST', refused(), RETRY),
+    ('POST', requests.exceptions.ConnectionError('Connection refused'), AMBIGUOUS),
+    ('GET', requests.exceptions.SSLError(), FAIL), ('POST', requests.exceptions.SSLError(), FAIL),
+])
+def test_classify(method, outcome, verdict):
+    expect = 202 if method == 'POST' else 200
+    assert classify(method, outcome, expect) == verdict
 
 
 def test_unexpected_success_code_is_an_error(api, client):
     api.post(BASE + '/deployments/%s/backups' % DEP, status=200, json={'id': 'r1'})
     with pytest.raises(ComposeError, match='200'):
         client.request('POST', 'deployments', DEP, 'backups', expect=202)
-
-
-def test_wait_recipe_sleeps_a_share_of_the_running_time_within_bounds(api, client, fake_time):
-    for dummy in range(7):
-        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
-    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
-    recipe = client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=5, share=0.5)
-    assert recipe['status'] == 'complete' and recipe['_polls'] == 8
-    # Half the elapsed time: 2 (floor) at 0 s, 2 (floor; half of 2 is 1) at 2 s, 2 at 4 s, 3 at 6 s, 4.5 at 9 s,
-    # then the 5 s cap.
-    assert fake_time.sleeps == [2, 2, 2, 3, 4.5, 5, 5]
-
-
-def test_wait_recipe_takes_up_a_running_recipe_at_its_age_and_without_a_first_request(api, client, fake_time):
-    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
-    recipe = client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=30, first={'id': 'r1', 'status': 'running'},
-                                age=100)
-    assert recipe['_polls'] == 1 and fake_time.sleeps == [10]
-    assert len(api.calls) == 1
-
-
-def test_wait_recipe_complete_first_look_makes_no_request(api, client, fake_time):
-    recipe = client.wait_recipe('r1', timeout=600, first={'id': 'r1', 'status': 'complete'})
-    assert recipe['_polls'] == 0 and fake_time.sleeps == [] and len(api.calls) == 0
-
-
-def test_wait_recipe_with_an_expected_duration_looks_at_the_cap_until_near_it(api, client, fake_time):
-    # Earlier backups took 600 s: looks 60 s apart until 480 s (80 %), then a tenth of the running time again.
-    for dummy in range(10):
-        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
-    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
-    asked = []
-    recipe = client.wait_recipe('r1', timeout=3600, poll_start=2, poll_cap=60, first={'id': 'r1', 'status': 'running'},
-                                expect=lambda: asked.append(1) or 600.0)
-    assert recipe['_polls'] == 11 and asked == [1]
-    assert fake_time.sleeps == pytest.approx([60] * 8 + [48, 52.8, 58.08])
-
-
-def test_wait_recipe_expected_duration_never_stretches_a_delay_past_the_cap(api, client, fake_time):
-    for dummy in range(3):
-        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
-    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
-    client.wait_recipe('r1', timeout=3600, poll_start=2, poll_cap=5, expect=lambda: 600.0)
-    assert fake_time.sleeps == [5, 5, 5]
-
-
-def test_wait_recipe_without_an_expected_duration_keeps_the_share_schedule(api, client, fake_time):
-    for dummy in range(3):
-        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
-    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'complete'})
-    asked = []
-    client.wait_recipe('r1', timeout=600, poll_start=2, poll_cap=60, expect=lambda: asked.append(1))
-    assert fake_time.sleeps == [2, 2, 2] and asked == [1]
-
-
-def test_wait_recipe_asks_for_no_expected_duration_when_complete_at_once(api, client, fake_time):
-    asked = []
-    client.wait_recipe('r1', timeout=600, first={'id': 'r1', 'status': 'complete'}, expect=lambda: asked.append(1))
-    assert asked == [] and len(api.calls) == 0
-
-
-def test_wait_recipe_failed_carries_status_detail(api, client):
-    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'failed', 'name': 'Backup', 'status_detail': 'disk full'})
-    with pytest.raises(ComposeRecipeFailed) as info:
-        client.wait_recipe('r1', timeout=60)
-    assert str(info.value) == 'recipe r1 (Backup) failed: disk full'
-    assert info.value.recipe['status'] == 'failed'
-
-
-def test_wait_recipe_times_out_at_the_deadline(api, client, fake_time):
-    # Polls at 0, 3, 6 and 9 s, and a last look at the 10 s deadline.
-    for dummy in range(5):
-        api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
-    with pytest.raises(ComposeWaitTimeout) as info:
-        client.wait_recipe('r1', timeout=10, poll_start=3, poll_cap=3)
-    assert str(info.value) == 'recipe r1 still running after 10s'
-    assert sum(fake_time.sleeps) == 10
-
-
-def test_retries_do_not_sleep_past_the_recipe_deadline(api, client, fake_time):
-    api.get(BASE + '/recipes/r1', json={'id': 'r1', 'status': 'running'})
-    api.get(BASE + '/recipes/r1', status=429, headers={'Retry-After': '120'}, json={'errors': 'slow'})
-    with pytest.raises(ComposeError, match='429'):
-        client.wait_recipe('r1', timeout=30, poll_start=2)
-    assert fake_time.sleeps == [2]
 
 
 def test_parse_time_variants():

@@ -2,62 +2,71 @@
 # Copyright (c) composeio.dbaas contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Compose API 2016-07 client. Private to this collection, may change without notice."""
+"""Compose API 2016-07 client: transport, what to retry, endpoints. Private to this collection, may change without
+notice."""
 
 from __future__ import annotations
 
-import datetime
 import email.utils
+import hashlib
 import json
 import random
+import socket
 import time
 import traceback
 from urllib.parse import quote, urlparse
 
+from ansible_collections.composeio.dbaas.plugins.module_utils._backups import newest_first
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import (
+    NOT_JSON,
+    RATE_LIMITED,
+    SERVER_FAILING,
+    TLS_FAILED,
+    TOO_SLOW,
+    UNREACHABLE,
     ComposeAmbiguousError,
     ComposeAuthError,
     ComposeConnectionError,
     ComposeError,
     ComposeNotFoundError,
-    ComposeRecipeFailed,
     ComposeValidationError,
-    ComposeWaitTimeout,
-    NOT_JSON,
-    TLS_FAILED,
-    TOO_SLOW,
-    UNREACHABLE,
-    advice_for_status,
     describe_error_body,
+    hint_on,
 )
-from ansible_collections.composeio.dbaas.plugins.module_utils._time import parse_time
 
 try:
     import requests
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - reported by client_from_module()
+except ImportError:  # pragma: no cover - reported by ComposeModule.client() and the inventory plugin
     requests = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 try:
     from urllib3.exceptions import DecodeError as _DecodeError
+    from urllib3.exceptions import NewConnectionError as _NewConnectionError
     from urllib3.exceptions import ProtocolError as _ProtocolError
     from urllib3.exceptions import ReadTimeoutError as _ReadTimeoutError
     from urllib3.exceptions import SSLError as _Urllib3SSLError
 except ImportError:  # pragma: no cover - requests brings urllib3
-    _DecodeError = _ProtocolError = _ReadTimeoutError = _Urllib3SSLError = None
+    _DecodeError = _NewConnectionError = _ProtocolError = _ReadTimeoutError = _Urllib3SSLError = None
+try:
+    from urllib3.exceptions import NameResolutionError as _NameResolutionError
+except ImportError:  # urllib3 < 2: a NewConnectionError caused by socket.gaierror
+    _NameResolutionError = None
 
 COLLECTION_VERSION = '0.1.0'
 API_VERSION = '2016-07'
 DEFAULT_API_URL = 'https://api.compose.io/' + API_VERSION
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 5
 USER_AGENT = 'composeio.dbaas/%s (Ansible collection)' % COLLECTION_VERSION
 
-# compose-api.md §10: the official Go client retries these; 500 is added because the API is
-# known to answer 500 erratically (GOV.UK PaaS).
 # API answers are small (the largest is a list of deployments); anything bigger is not the Compose API.
 MAX_RESPONSE_BYTES = 16 << 20
+# The statuses worth another try, API call or download (docs/compose-api.md, "Retries"): the official Go client
+# retries these but 500, which is added because the API is known to answer 500 erratically (GOV.UK PaaS).
 RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 # For a POST only these prove the request was not acted upon, so re-sending cannot duplicate it.
 POST_SAFE_STATUSES = frozenset((408, 429))
@@ -66,7 +75,6 @@ MAX_RETRY_AFTER = 300.0
 # request_timeout seconds. requests' timeout bounds each read only, so without it a server sending a byte a second
 # would hold a task for ever.
 PROGRESS_BYTES = 64 << 10
-RECIPE_DONE = ('complete', 'failed')
 # After a changing request that may have been acted upon (a timeout or a reset after it was sent, a 5xx, an
 # unreadable 202), what it started is looked for during request_timeout plus this many seconds before the request is
 # sent again: a server that took longer than request_timeout to answer may take as long again to act on it, and the
@@ -220,14 +228,6 @@ def _kind(value):
             dict: 'an object'}.get(type(value), type(value).__name__)
 
 
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def sort_newest_first(items):
-    """Sort API objects by created_at, newest first; the API promises no order (compose-api.md §5.2)."""
-    return sorted(items, key=lambda item: parse_time(item.get('created_at')) or _EPOCH, reverse=True)
-
-
 if HAS_REQUESTS:
     class _Auth(requests.auth.AuthBase):
         """The Authorization of every request a Session sends: the bearer token, or with none what the URL itself
@@ -262,7 +262,7 @@ if HAS_REQUESTS:
             if 'Authorization' in prepared_request.headers and self.should_strip_auth(response.request.url,
                                                                                       prepared_request.url):
                 del prepared_request.headers['Authorization']
-else:  # pragma: no cover - reported by client_from_module()
+else:  # pragma: no cover - reported by ComposeModule.client() and the inventory plugin
     _Auth = Session = None
 
 
@@ -270,7 +270,7 @@ class ComposeClient:
     """One session to the Compose API. Takes plain values, never an AnsibleModule."""
 
     def __init__(self, token, base_url=DEFAULT_API_URL, validate_certs=True, ca_path=None,
-                 timeout=30.0, retries=5, backoff=1.0, backoff_max=30.0,
+                 timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, backoff=1.0, backoff_max=30.0,
                  sleep=None, clock=None, session=None, settle=None):
         self.base_url = base_url.rstrip('/')
         self.timeout = timeout
@@ -284,13 +284,9 @@ class ComposeClient:
         self.session = session or Session()
         # Masked in every error message built from what a server sent: as given and as sent.
         self.secrets = (token,) if token is None else (token, str(token).strip())
-        # A token that cannot be sent fails the first request, before anything is sent (see clean_token): the
-        # inventory plugin, which builds its client outside its error handling, reports it like any API error.
-        self.token_error = None
-        try:
-            token = None if token is None else clean_token(token)
-        except ComposeError as exc:
-            self.token_error, token = exc, None
+        # A token that cannot be sent fails here, before anything is sent (see clean_token).
+        token = None if token is None else clean_token(token)
+        self._token_hash = hashlib.sha256(b'composeio.dbaas token\0' + (token or '').encode('utf-8')).hexdigest()
         # As the session's auth, not a header: a header would lose to a netrc entry in a session that reads one.
         self.session.auth = _Auth(token)
         self.session.headers.update({
@@ -299,12 +295,12 @@ class ComposeClient:
         })
         # validate_certs=false wins over ca_path, as its warning says; requests takes a CA path for True.
         self.verify = (ca_path or True) if validate_certs else False
-        self.requests_made = 0
+
+    def account(self):
+        """Whose deployments this client sees: the API URL and a hash of the token (never the token)."""
+        return [self.base_url, self._token_hash]
 
     # -- transport -------------------------------------------------------------------------
-
-    def _url(self, *parts):
-        return '/'.join([self.base_url] + [quote_part(part) for part in parts])
 
     def backoff_delay(self, attempt, retry_after=None):
         if retry_after is not None:
@@ -323,74 +319,55 @@ class ComposeClient:
 
     @_names_the_api
     def request(self, method, *parts, expect=200, body=None, deadline=None):
-        """Send one API call, retrying what is safe to retry, and return the decoded JSON."""
-        if self.token_error is not None:
-            raise self.token_error
+        """Send one API call, retrying what classify() says may be retried, and return the decoded JSON."""
         path = '/' + '/'.join(quote_part(part) for part in parts)
-        url = self.base_url + path
-        is_post = method != 'GET'
         attempt = 0
         while True:
+            retry_after = None
             try:
-                self.requests_made += 1
-                # Streamed, so that an oversized answer is refused before it fills the memory.
-                response = self.session.request(
-                    method, url, json=body, timeout=self.timeout, verify=self.verify, stream=True,
-                    headers={'Content-Type': 'application/json'} if is_post else None)
-                with response:
-                    content = _read_limited(response, timeout=self.timeout, clock=self.clock)
-            except requests.exceptions.ConnectTimeout as exc:
-                error = ComposeConnectionError('connection timed out (%s)' % type(exc).__name__, method=method, path=path)
-                self._wait_before_retry(attempt, deadline, error)
-            except requests.exceptions.SSLError as exc:
-                # A certificate that fails verification fails again: retrying only delays the message.
-                raise ComposeConnectionError(_connection_reason(exc), method=method, path=path, hint=TLS_FAILED)
-            except requests.exceptions.RequestException as exc:
-                reason = _connection_reason(exc)
-                if is_post and not _never_sent(exc):
-                    raise ComposeAmbiguousError(reason, method=method, path=path)
-                error = ComposeConnectionError(reason, method=method, path=path)
-                self._wait_before_retry(attempt, deadline, error)
-            except _TooLarge as exc:
-                error_class = ComposeAmbiguousError if is_post else ComposeError
-                raise error_class('the response body is larger than %d MiB%s; refusing to read it'
-                                  % (MAX_RESPONSE_BYTES >> 20, exc.detail), method=method, path=path,
-                                  status=response.status_code, hint=NOT_JSON)
+                response, content = self._send(method, path, body)
+            except (requests.exceptions.RequestException, _TooLarge) as exc:
+                error, verdict = _transport_error(exc, method, path), classify(method, exc, expect)
             else:
                 data, error = self._check(response, content, method, path, expect)
                 if error is None:
                     return data
-                status = response.status_code
-                if is_post:
-                    # A 5xx or an unreadable 202 may hide a request that was acted upon.
-                    if status not in POST_SAFE_STATUSES and (status in RETRY_STATUSES or status == expect):
-                        raise ComposeAmbiguousError(error.reason, method=method, path=path, status=status)
-                    retryable = status in POST_SAFE_STATUSES
-                else:
-                    # An expected status with a broken body is a truncated answer: worth another GET.
-                    retryable = status in RETRY_STATUSES or status == expect
-                if not retryable:
-                    raise error
-                self._wait_before_retry(attempt, deadline, error, parse_retry_after(response.headers.get('Retry-After')))
+                verdict = classify(method, response.status_code, expect)
+                retry_after = parse_retry_after(response.headers.get('Retry-After'))
+            if verdict == AMBIGUOUS:
+                raise ComposeAmbiguousError(error.reason, method=method, path=path, status=error.status, hint=error.hint)
+            if verdict == FAIL:
+                raise error
+            self._wait_before_retry(attempt, deadline, error, retry_after)
             attempt += 1
 
+    def _send(self, method, path, body):
+        """One attempt: the answer and its body, read within MAX_RESPONSE_BYTES and the pace of Pace."""
+        changing = method != 'GET'
+        # Streamed, so that an oversized answer is refused before it fills the memory.
+        response = self.session.request(
+            method, self.base_url + path, json=body, timeout=self.timeout, verify=self.verify, stream=True,
+            headers={'Content-Type': 'application/json'} if changing else None)
+        with response:
+            return response, _read_limited(response, timeout=self.timeout, clock=self.clock)
+
     def _check(self, response, content, method, path, expect):
-        """Return (data, None) on the expected status, else (data-or-_INVALID, error)."""
+        """(data, None) on the expected status with a JSON body, else (None, the error it makes)."""
         status = response.status_code
         data, problem = _decode(content)
         if status == expect and problem is None:
             return data, None
         if status == expect:
-            return data, ComposeError(problem, method=method, path=path, status=status)
-        message = describe_error_body(data if problem is None else None, response, content, self.secrets)
+            return None, ComposeError(problem, method=method, path=path, status=status)
+        message = describe_error_body(data, response, content, self.secrets)
         kwargs = dict(method=method, path=path, status=status, api_message=message)
         if status in (401, 403):
-            return data, ComposeAuthError(message, **kwargs)
+            return None, ComposeAuthError(message, **kwargs)
         if status == 404:
-            return data, ComposeNotFoundError(message, **kwargs)
+            return None, ComposeNotFoundError(message, **kwargs)
         if status == 422:
-            return data, ComposeValidationError(message, **kwargs)
-        return data, ComposeError(message, **kwargs)
+            return None, ComposeValidationError(message, **kwargs)
+        return None, ComposeError(message, **kwargs)
 
     def settle_time(self):
         """Seconds to look for what an ambiguous POST started before sending it again: the settle_time option, else
@@ -420,12 +397,9 @@ class ComposeClient:
 
     @_names_the_api
     def list_deployments(self):
-        try:
+        # The first request of most tasks: a 404 here is an api_url that is not the API's.
+        with hint_on(ComposeNotFoundError, version_hint(self.base_url)):
             data = self.get('deployments')
-        except ComposeNotFoundError as exc:
-            # The first request of most tasks: a 404 here is an api_url that is not the API's.
-            exc.hint = version_hint(self.base_url)
-            raise
         return embedded(data, 'deployments', 'GET', '/deployments')
 
     @_names_the_api
@@ -441,7 +415,8 @@ class ComposeClient:
     def list_backups(self, deployment_id):
         path = '/deployments/%s/backups' % deployment_id
         items = embedded(self.get('deployments', deployment_id, 'backups'), 'backups', 'GET', path)
-        return sort_newest_first([expect_link(item, 'GET', path) for item in items])
+        # The API promises no order (docs/compose-api.md, "List a deployment's backups").
+        return newest_first([expect_link(item, 'GET', path) for item in items])
 
     @_names_the_api
     def get_backup(self, deployment_id, backup_id):
@@ -459,64 +434,11 @@ class ComposeClient:
         data = self.get('deployments', deployment_id, 'recipes')
         return embedded(data, 'recipes', 'GET', '/deployments/%s/recipes' % deployment_id)
 
-    def wait_recipe(self, recipe_id, timeout, poll_start=2.0, poll_cap=60.0, share=0.1, on_poll=None, first=None,
-                    age=0.0, expect=None, lead=0.8):
-        """Poll a recipe until complete, within one overall deadline.
-
-        Each sleep is a share of the time the recipe has been running (age: how long it ran before this call),
-        at least poll_start and at most poll_cap: a completion is seen within max(poll_start, share of the
-        recipe's duration), capped at poll_cap, for short and long recipes alike, at a cost that grows with
-        the logarithm of the duration. first is the recipe as the caller already has it (the POST's answer, say):
-        it counts as the first look, so an instant recipe costs no request here. Raises ComposeRecipeFailed when
-        it ends failed and ComposeWaitTimeout at the deadline.
-
-        expect, when given, returns how long such a recipe is expected to run (or None); it is asked once, before
-        the first sleep. Until lead times that duration the delays may be longer than a share of the age (never
-        more than poll_cap): a long backup whose earlier runs took about as long costs a dozen looks instead of
-        fifty, and one that completes before lead times the expected duration is still seen within poll_cap.
-        """
-        start = self.clock()
-        deadline = start + timeout
-        began = start - max(0.0, age)
-        polls = 0
-        recipe = first
-        expected = None
-        while True:
-            if recipe is None:
-                recipe = self.get_recipe(recipe_id, deadline=deadline)
-                polls += 1
-            if on_poll is not None:
-                on_poll(recipe)
-            status = recipe.get('status')
-            if status == 'complete':
-                recipe['_polls'] = polls
-                return recipe
-            if status == 'failed':
-                raise ComposeRecipeFailed(recipe)
-            if expect is not None:
-                expected, expect = expect(), None
-            now = self.clock()
-            if deadline - now <= 0:
-                raise ComposeWaitTimeout(recipe, timeout)
-            running = now - began
-            delay = share * running
-            if expected and running < lead * expected:
-                delay = max(delay, lead * expected - running)
-            delay = min(poll_cap, max(poll_start, delay))
-            self.sleep(min(delay, deadline - now))
-            recipe = None
-
-
-class _Invalid:
-    """Marker for a body that is not JSON."""
-
-
-_INVALID = _Invalid()
-
 
 class _TooLarge(Exception):
-    def __init__(self, detail=''):
+    def __init__(self, status, detail=''):
         super().__init__(detail)
+        self.status = status
         self.detail = detail
 
 
@@ -527,7 +449,7 @@ def _read_limited(response, limit=None, timeout=None, clock=None):
     limit = MAX_RESPONSE_BYTES if limit is None else limit
     length = response.headers.get('Content-Length', '')
     if length.isdigit() and int(length) > limit:
-        raise _TooLarge(' (Content-Length %s)' % length)
+        raise _TooLarge(response.status_code, ' (Content-Length %s)' % length)
     chunks = []
     size = 0
     pace = Pace(timeout, clock or time.monotonic)
@@ -537,7 +459,7 @@ def _read_limited(response, limit=None, timeout=None, clock=None):
             break
         size += len(chunk)
         if size > limit:
-            raise _TooLarge()
+            raise _TooLarge(response.status_code)
         chunks.append(chunk)
         if pace.add(len(chunk)):
             raise pace.error(urlparse(response.url or '').hostname, response=response)
@@ -579,7 +501,7 @@ if HAS_REQUESTS:
             self.reason = ('%s sent %d bytes in %.1f s, slower than the %d KiB per request_timeout (%g s) accepted'
                            % (host or 'the server', sent, seconds, PROGRESS_BYTES >> 10, timeout))
             super().__init__(self.reason, response=response)
-else:  # pragma: no cover - reported by client_from_module()
+else:  # pragma: no cover - reported by ComposeModule.client() and the inventory plugin
     SlowBody = None
 
 
@@ -612,15 +534,63 @@ def read_some(raw, amt, decode=False):
 
 
 def _decode(content):
-    """(data, None), or (_INVALID, the reason it is unusable)."""
+    """(data, None), or (None, the reason it is unusable)."""
     if len(content) == 0:
-        return _INVALID, 'empty response body'
+        return None, 'empty response body'
     try:
         return json.loads(content), None
     except RecursionError:
-        return _INVALID, 'the JSON in the response body is nested too deeply'
+        return None, 'the JSON in the response body is nested too deeply'
     except ValueError:
-        return _INVALID, 'invalid JSON in the response body'
+        return None, 'invalid JSON in the response body'
+
+
+RETRY, AMBIGUOUS, FAIL = 'retry', 'ambiguous', 'fail'
+
+
+def classify(method, outcome, expect=200):
+    """What to do after an attempt that did not give the answer expected: RETRY it, FAIL, or call it AMBIGUOUS (a
+    changing request that may have been acted upon: what it started is looked for before it is sent again).
+
+    outcome is the status of the answer (expect itself when its body was unusable) or the exception that ended the
+    attempt. Pure: it decides from the method, the status and the exception's type alone.
+    """
+    changing = method != 'GET'
+    if isinstance(outcome, BaseException):
+        if isinstance(outcome, _TooLarge):
+            return AMBIGUOUS if changing else FAIL
+        if isinstance(outcome, requests.exceptions.SSLError):
+            # A certificate that fails verification fails again: retrying only delays the message.
+            return FAIL
+        return AMBIGUOUS if changing and not _never_sent(outcome) else RETRY
+    if changing and outcome in POST_SAFE_STATUSES:
+        return RETRY
+    if outcome in RETRY_STATUSES or outcome == expect:
+        # A 5xx or an unreadable answer of the expected status (cut short: worth another GET) may hide a POST that
+        # was acted upon.
+        return AMBIGUOUS if changing else RETRY
+    return FAIL
+
+
+def _transport_error(exc, method, path):
+    """The error an attempt ended by exc makes (raised at once, or when the retries are spent)."""
+    if isinstance(exc, _TooLarge):
+        return ComposeError('the response body is larger than %d MiB%s; refusing to read it'
+                            % (MAX_RESPONSE_BYTES >> 20, exc.detail), method=method, path=path, status=exc.status,
+                            hint=NOT_JSON)
+    hint = TLS_FAILED if isinstance(exc, requests.exceptions.SSLError) else None
+    return ComposeConnectionError(connection_reason(exc), method=method, path=path, hint=hint)
+
+
+def advice_for_status(status):
+    """The hint for a status that was retried until the budget ran out, or None."""
+    if status == 429:
+        return RATE_LIMITED
+    if status in RETRY_STATUSES:
+        return SERVER_FAILING
+    if status in (200, 202):
+        return NOT_JSON
+    return None
 
 
 def _give_up(error):
@@ -633,28 +603,49 @@ def _give_up(error):
     return error
 
 
-def _connection_reason(exc):
+def _causes(exc):
+    """exc and every exception behind it: requests wraps urllib3's MaxRetryError, whose reason is the error that
+    ended the last try, itself raised from (or while handling) the socket's error."""
+    seen, todo = [], [exc]
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or any(current is known for known in seen):
+            continue
+        seen.append(current)
+        todo.extend(current.args)
+        todo.extend((getattr(current, 'reason', None), current.__cause__, current.__context__))
+    return seen
+
+
+def _caused_by(exc, *kinds):
+    kinds = tuple(kind for kind in kinds if kind is not None)
+    return any(isinstance(cause, kinds) for cause in _causes(exc))
+
+
+def connection_reason(exc, detail=True):
+    """Why a request failed on the network, in a few words and the exception's type. detail=False leaves out the
+    exception's own text (for a download, whose link carries its signature in the query)."""
+    name = type(exc).__name__
     if isinstance(exc, requests.exceptions.SSLError):
-        return 'TLS error: %s' % exc
+        return 'TLS error: %s' % exc if detail else 'TLS error (%s)' % name
     if isinstance(exc, SlowBody):
         return 'the answer came too slowly: %s' % exc.reason
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return 'connection timed out (%s)' % name
     if isinstance(exc, requests.exceptions.Timeout):
-        return 'no response within the request timeout (%s)' % type(exc).__name__
+        return 'no response within the request timeout (%s)' % name
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return 'the response was cut short (%s)' % type(exc).__name__
-    text = repr(exc)
-    if 'NameResolutionError' in text or 'Name or service not known' in text or 'nodename nor servname' in text:
-        return 'connection failed: the host name was not found (%s)' % type(exc).__name__
-    if 'Connection refused' in text:
-        return 'connection failed: connection refused (%s)' % type(exc).__name__
-    return 'connection failed (%s)' % type(exc).__name__
+        return 'the response was cut short (%s)' % name
+    if _caused_by(exc, _NameResolutionError, socket.gaierror):
+        return 'connection failed: the host name was not found (%s)' % name
+    if _caused_by(exc, ConnectionRefusedError):
+        return 'connection failed: connection refused (%s)' % name
+    return 'connection failed (%s)' % name
 
 
 def _never_sent(exc):
-    """True when the request provably never reached the server, so a POST may be re-sent."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    """True when the request provably never reached the server, so a POST may be re-sent: the connection timed out
+    or was refused, the host name was not found, or the TLS handshake failed."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
         return True
-    if isinstance(exc, requests.exceptions.SSLError):
-        return True
-    text = repr(exc)
-    return 'NewConnectionError' in text or 'Connection refused' in text or 'NameResolutionError' in text
+    return _caused_by(exc, _NewConnectionError, ConnectionRefusedError, socket.gaierror)
