@@ -20,8 +20,8 @@ takes. A third variant, "history", measures ours on deployments with three earli
 variant, "ours", has no such recipes.
 
 Targets: detection within max(2 s, 10 % of the duration); at most 15 polls for a 10 minute recipe.
-Next to the measured figures, the module's schedule is computed from the code (_common.wait_for and
-_api.wait_recipe driven by a fake clock, no HTTP), so a schedule change can be judged in a second.
+Next to the measured figures, the module's schedule is computed from the code (_polling.wait_recipe and
+its Schedule driven by a fake clock, no HTTP), so a schedule change can be judged in a second.
 """
 
 from __future__ import annotations
