@@ -86,23 +86,38 @@ _value:
 
 import os
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._download import read_sidecar
 from ansible_collections.composeio.dbaas.plugins.module_utils._retention import decide
 
 _SIDECAR = '.sha256'
+# The header is one short line; a file whose first line is longer is not a sidecar.
+_HEADER_LIMIT = 4096
+
+
+def _header(path):
+    """The key=value fields of a sidecar's first line (see compose_backup's sidecar), or {} when it cannot be read
+    or names no single deployment."""
+    try:
+        with open(path, 'rb') as handle:
+            line = handle.readline(_HEADER_LIMIT).decode('utf-8', 'replace')
+    except (OSError, TypeError, ValueError):
+        return {}
+    fields = [token.split('=', 1) for token in line.split() if '=' in token]
+    if [key for key, dummy in fields].count('deployment_id') != 1:
+        return {}
+    return dict(fields)
 
 
 def _archives_of(files, wanted):
-    """The archives whose sidecar names the deployment wanted, with what the sidecar says."""
+    """The archives whose sidecar names the deployment wanted, with what the sidecar's header says."""
     archives = []
     for item in files or []:
         path = item.get('path') if isinstance(item, dict) else item
         if not isinstance(path, str) or not path.endswith(_SIDECAR):
             continue
         archive = path[:-len(_SIDECAR)]
-        meta = read_sidecar(archive)
-        if meta is not None and meta.get('deployment_id') == wanted and os.path.exists(archive):
-            archives.append(dict(meta, path=archive, pending=False))
+        header = _header(path)
+        if header.get('deployment_id') == wanted and os.path.exists(archive):
+            archives.append(dict(header, path=archive, pending=False))
     return archives
 
 

@@ -86,6 +86,17 @@ def test_unreadable_and_odd_files_select_nothing(tmp_path):
     assert ours(None, FIZZ) == []
 
 
+def test_the_first_line_alone_names_the_deployment(tmp_path):
+    # As a sidecar whose checksum line was lost, or one written by an earlier release: its header still counts.
+    (tmp_path / 'fizz_20180101T120000Z_a.tar.gz').write_bytes(b'a')
+    side = tmp_path / 'fizz_20180101T120000Z_a.tar.gz.sha256'
+    side.write_text('# composeio.dbaas backup_id=a deployment_id=%s created_at=2018-01-01T12-00-00Z\n' % FIZZ)
+    got = backup_retention([str(side)], FIZZ, keep=1)
+    assert got['keep'] == [str(tmp_path / 'fizz_20180101T120000Z_a.tar.gz')]
+    assert dict((key, got['decisions'][0][key]) for key in ('keep', 'reason', 'pending')) == {
+        'keep': True, 'reason': 'one of the 1 newest', 'pending': False}
+
+
 def test_a_sidecar_without_its_archive_counts_for_nothing(folder):
     os.remove(str(folder / 'fizz_20180103T120000Z_backup3.tar.gz'))
     assert ours(sidecars(folder), FIZZ) == ['fizz_20180102T120000Z_backup2.tar.gz', 'fizz_20180101T120000Z_backup1.tar.gz']
