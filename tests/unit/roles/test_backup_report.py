@@ -121,7 +121,7 @@ def test_the_role_replaces_a_link_at_the_report_path(tmp_path, planted):
                                'folder': str(report.parent), 'compose_backup_report': str(report),
                                # No deployment ran here: the report.yml tasks alone, with this host as the one that
                                # reports, as after a run whose download phase ran.
-                               '__backup_reporting': True, '__backup_downloads': True})],
+                               '__backup_reporting': True, '__backup_download_phase': True})],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert victim.read_text() == 'precious\n'
