@@ -12,8 +12,8 @@ version_added: 0.1.0
 author:
   - composeio.dbaas maintainers (@composeio)
 description:
-  - Compose offers downloads of backups by deployment type (C(docs/compose-api.md), section "Which deployment
-    types support what"); the backups of the other types are kept at Compose for restores only.
+  - Compose offers downloads of backups by deployment type (C(docs/compose-api.md), section "What each deployment
+    type offers"); the backups of the other types are kept at Compose for restores only.
     M(composeio.dbaas.compose_backup) refuses to start a backup of such a type when it is asked to download it,
     so the C(composeio.dbaas.backup) role asks this filter first.
   - A type this collection does not know counts as downloadable (the module then asks the API); an empty type
