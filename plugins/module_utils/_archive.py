@@ -28,6 +28,9 @@ CHUNK = 1 << 20
 # A partial download untouched this long belongs to a run that was killed (see stale_parts).
 STALE_PART = 86400
 SIDECAR_TAG = '# composeio.dbaas'
+SIDECAR_SUFFIX = '.sha256'
+# A sidecar is two short lines; more than this is not one.
+SIDECAR_LIMIT = 64 << 10
 
 
 def safe_name(text, limit=80):
@@ -62,26 +65,33 @@ def archive_name(deployment_name, backup_id, created_at):
 
 
 def sidecar_path(path):
-    return path + '.sha256'
+    return path + SIDECAR_SUFFIX
 
 
-def read_sidecar(path):
-    """The metadata kept beside an archive, or None. The file stays valid input to `sha256sum -c`."""
+def read_sidecar(path, checksum=True):
+    """The metadata kept beside an archive, or None. The file stays valid input to `sha256sum -c`.
+
+    Valid: a header line with each field once, backup_id among them, and (unless checksum is false: retention goes
+    by the header alone) a checksum line. A file far larger than a sidecar is not read through."""
     meta = {}
     try:
-        with open(sidecar_path(path)) as handle:
-            for line in handle:
-                line = line.strip()
-                if line.startswith(SIDECAR_TAG):
-                    meta.update(field.split('=', 1) for field in line[len(SIDECAR_TAG):].split() if '=' in field)
-                elif line and not line.startswith('#'):
-                    fields = line.split(None, 1)
-                    meta['sha256'] = fields[0]
-                    if len(fields) > 1:
-                        meta['name'] = fields[1].lstrip('*')
+        with open(sidecar_path(path), errors='replace') as handle:
+            text = handle.read(SIDECAR_LIMIT)
     except (IOError, OSError, ValueError):
         return None
-    return meta if 'sha256' in meta and 'backup_id' in meta else None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(SIDECAR_TAG):
+            fields = [field.split('=', 1) for field in line[len(SIDECAR_TAG):].split() if '=' in field]
+            if len(set(key for key, dummy in fields)) != len(fields) or set(meta) & set(key for key, dummy in fields):
+                return None
+            meta.update(fields)
+        elif line and not line.startswith('#'):
+            fields = line.split(None, 1)
+            meta['sha256'] = fields[0]
+            if len(fields) > 1:
+                meta['name'] = fields[1].lstrip('*')
+    return meta if 'backup_id' in meta and ('sha256' in meta or not checksum) else None
 
 
 def sha256_of(handle):

@@ -88,7 +88,7 @@ without the behaviour:
   (`[A-Za-z0-9_.-]`, not `localhost`, `all` or `ungrouped`); any other becomes `<safe-name>_<id>` with a warning,
   and template text in a name is never evaluated (tests/unit/plugins/inventory/test_compose.py, the
   inventory_compose integration target). The role prunes archives whose checksum file names the deployment's id
-  exactly, never by a pattern built from it (tests/unit/plugins/filter/test_sidecars_of.py), and writes its report
+  exactly, never by a pattern built from it (tests/unit/plugins/filter/test_backup_retention.py), and writes its report
   through a new file renamed into place, never through a link planted at its path
   (tests/unit/roles/test_backup_report.py).
 - **Timestamps.** Every RFC 3339 form the API may send (any number of fractional digits, `Z` or an offset) is

@@ -72,7 +72,7 @@ def test_injected_variables_are_the_ones_the_collection_reads(credential_type):
     assert token_var[0] in [item['name'] for item in options['api_token']['env']]
     assert url_var[0] in [item['name'] for item in options['api_url']['env']]
     # ... and the backup role, which reads the controller's environment.
-    role_vars = (ROOT / 'roles' / 'backup' / 'vars' / 'main.yml').read_text()
+    role_vars = (ROOT / 'roles' / 'backup' / 'defaults' / 'main.yml').read_text()
     assert "lookup('ansible.builtin.env', '%s')" % token_var[0] in role_vars
     assert "lookup('ansible.builtin.env', '%s')" % url_var[0] in role_vars
 

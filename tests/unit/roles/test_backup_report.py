@@ -107,8 +107,6 @@ PLAYBOOK = """
         tasks_from: report.yml
       vars:
         __backup_folder: "{{ folder }}"
-        # No deployment ran here: the report.yml tasks alone, with this host as the one that reports.
-        __backup_reporting: true
 """
 
 
@@ -119,7 +117,11 @@ def test_the_role_replaces_a_link_at_the_report_path(tmp_path, planted):
     env = dict(os.environ, ANSIBLE_HOME=str(tmp_path / 'home'), ANSIBLE_NOCOLOR='true',
                ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook), '-e',
-                           json.dumps({'folder': str(report.parent), 'compose_backup_report': str(report)})],
+                           json.dumps({
+                               'folder': str(report.parent), 'compose_backup_report': str(report),
+                               # No deployment ran here: the report.yml tasks alone, with this host as the one that
+                               # reports, as after a run whose download phase ran.
+                               '__backup_reporting': True, '__backup_download_phase': True})],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert victim.read_text() == 'precious\n'

@@ -2,7 +2,8 @@
 # Copyright (c) composeio.dbaas contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The sidecars_of filter, and the backup role's prune phase with it: an id from the API is text, never a pattern."""
+"""The backup_retention filter, and the backup role's prune phase with it: an id from the API is text, never a pattern;
+the archives beyond keep go, newest first."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.composeio.dbaas.plugins.filter.sidecars_of import FilterModule, sidecars_of
+from ansible_collections.composeio.dbaas.plugins.filter.backup_retention import FilterModule, backup_retention
 from ansible_collections.composeio.dbaas.plugins.module_utils._archive import sidecar_path, sidecar_text
 
 FIZZ = 'a' * 24
@@ -50,31 +51,76 @@ def sidecars(folder):
     return sorted(str(path) for path in folder.glob('*.sha256'))
 
 
+def ours(files, dep_id, **options):
+    """The archives the filter counts as the deployment's (kept or not), by name."""
+    return [os.path.basename(decision['path']) for decision in backup_retention(files, dep_id, **options)['decisions']]
+
+
 def test_selects_by_exact_id(folder):
     files = [{'path': path} for path in sidecars(folder)]
-    assert [os.path.basename(f['path']) for f in sidecars_of(files, FIZZ)] == [
-        'fizz_20180101T120000Z_backup1.tar.gz.sha256', 'fizz_20180102T120000Z_backup2.tar.gz.sha256',
-        'fizz_20180103T120000Z_backup3.tar.gz.sha256']
-    assert len(sidecars_of(sidecars(folder), BUZZ)) == 2
+    assert sorted(ours(files, FIZZ)) == [
+        'fizz_20180101T120000Z_backup1.tar.gz', 'fizz_20180102T120000Z_backup2.tar.gz',
+        'fizz_20180103T120000Z_backup3.tar.gz']
+    assert len(ours(sidecars(folder), BUZZ)) == 2
     # The cleaned id, as the sidecar writes it, still selects its own.
-    assert [os.path.basename(p) for p in sidecars_of(sidecars(folder), 'a-b')] == [
-        'odd_20180106T120000Z_backup6.tar.gz.sha256']
-    assert FilterModule().filters()['sidecars_of'] is sidecars_of
+    assert ours(sidecars(folder), 'a-b') == ['odd_20180106T120000Z_backup6.tar.gz']
+    assert FilterModule().filters()['backup_retention'] is backup_retention
 
 
 @pytest.mark.parametrize('dep_id', HOSTILE_IDS)
 def test_an_id_is_never_a_pattern(folder, dep_id):
-    assert sidecars_of([{'path': path} for path in sidecars(folder)], dep_id) == []
+    got = backup_retention([{'path': path} for path in sidecars(folder)], dep_id, keep=1)
+    assert got == {'keep': [], 'remove': [], 'decisions': []}
 
 
 def test_unreadable_and_odd_files_select_nothing(tmp_path):
-    other = tmp_path / 'x.sha256'
+    other = tmp_path / 'x.tar.gz.sha256'
     other.write_text('deployment_id=%s deployment_id=%s\n' % (FIZZ, FIZZ))
-    second_line = tmp_path / 'y.sha256'
+    second_line = tmp_path / 'y.tar.gz.sha256'
     second_line.write_text('# composeio.dbaas backup_id=b\n%s deployment_id=%s\n' % ('ab' * 32, FIZZ))
+    # The archives are there: only their sidecars say they are not FIZZ's.
+    (tmp_path / 'x.tar.gz').write_bytes(b'x')
+    (tmp_path / 'y.tar.gz').write_bytes(b'y')
     odd = [str(tmp_path / 'missing'), str(tmp_path), str(other), str(second_line), {}, None, 3]
-    assert sidecars_of(odd, FIZZ) == []
-    assert sidecars_of(None, FIZZ) == []
+    assert ours(odd, FIZZ) == []
+    assert ours(None, FIZZ) == []
+
+
+def test_the_first_line_alone_names_the_deployment(tmp_path):
+    # As a sidecar whose checksum line was lost, or one written by an earlier release: its header still counts.
+    (tmp_path / 'fizz_20180101T120000Z_a.tar.gz').write_bytes(b'a')
+    side = tmp_path / 'fizz_20180101T120000Z_a.tar.gz.sha256'
+    side.write_text('# composeio.dbaas backup_id=a deployment_id=%s created_at=2018-01-01T12-00-00Z\n' % FIZZ)
+    got = backup_retention([str(side)], FIZZ, keep=1)
+    assert got['keep'] == [str(tmp_path / 'fizz_20180101T120000Z_a.tar.gz')]
+    assert dict((key, got['decisions'][0][key]) for key in ('keep', 'reason', 'pending')) == {
+        'keep': True, 'reason': 'one of the 1 newest', 'pending': False}
+
+
+def test_a_sidecar_without_its_archive_counts_for_nothing(folder):
+    os.remove(str(folder / 'fizz_20180103T120000Z_backup3.tar.gz'))
+    assert ours(sidecars(folder), FIZZ) == ['fizz_20180102T120000Z_backup2.tar.gz', 'fizz_20180101T120000Z_backup1.tar.gz']
+
+
+def test_the_newest_are_kept_and_the_others_removed(folder):
+    got = backup_retention(sidecars(folder), FIZZ, keep=2)
+    assert [os.path.basename(path) for path in got['keep']] == [
+        'fizz_20180103T120000Z_backup3.tar.gz', 'fizz_20180102T120000Z_backup2.tar.gz']
+    assert [os.path.basename(path) for path in got['remove']] == ['fizz_20180101T120000Z_backup1.tar.gz']
+    assert [(decision['keep'], decision['reason'], decision['pending']) for decision in got['decisions']] == [
+        (True, 'one of the 2 newest', False), (True, 'one of the 2 newest', False),
+        (False, 'older than the 2 newest', False)]
+    assert backup_retention(sidecars(folder), FIZZ)['remove'] == []
+
+
+def test_a_planned_download_takes_its_place_among_the_kept(folder):
+    planned = str(folder / 'fizz_20180104T120000Z_pending.tar.gz')
+    on_disk = str(folder / 'fizz_20180103T120000Z_backup3.tar.gz')
+    got = backup_retention(sidecars(folder), FIZZ, keep=2, pending=[planned, on_disk])
+    assert got['keep'] == [planned, on_disk]
+    assert [os.path.basename(path) for path in got['remove']] == [
+        'fizz_20180102T120000Z_backup2.tar.gz', 'fizz_20180101T120000Z_backup1.tar.gz']
+    assert [decision['pending'] for decision in got['decisions']] == [True, False, False, False]
 
 
 PLAYBOOK = """
@@ -88,7 +134,7 @@ PLAYBOOK = """
         tasks_from: prune.yml
       vars:
         __backup_folder: "{{ folder }}"
-        __backup_deployment: {id: "{{ deployment_id }}"}
+        __backup_by_id: "{{ deployment_id }}"
         compose_backup_keep: 1
     - name: Say what was pruned
       ansible.builtin.copy:

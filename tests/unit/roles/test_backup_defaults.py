@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) composeio.dbaas contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The backup role's defaults (defaults/main.yml) and their documentation (meta/argument_specs.yml) say the same,
+and the defaults that the modules have too are the modules'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.composeio.dbaas.plugins.module_utils._client import DEFAULT_API_URL
+from ansible_collections.composeio.dbaas.plugins.module_utils._module import TOKEN_VARS
+from ansible_collections.composeio.dbaas.plugins.module_utils._options import WAIT_ARGS
+
+ROLE = Path(__file__).resolve().parents[3] / 'roles' / 'backup'
+DEFAULTS = yaml.safe_load((ROLE / 'defaults' / 'main.yml').read_text())
+OPTIONS = yaml.safe_load((ROLE / 'meta' / 'argument_specs.yml').read_text())['argument_specs']['main']['options']
+
+
+def test_every_option_has_one_default_and_every_default_is_an_option():
+    assert sorted(DEFAULTS) == sorted(OPTIONS)
+
+
+def test_the_documented_defaults_are_the_defaults():
+    documented = dict((name, spec['default']) for name, spec in OPTIONS.items() if 'default' in spec)
+    assert documented == dict((name, DEFAULTS[name]) for name in documented)
+    # The others are templates (the environment, the inventory, another option), which the descriptions tell.
+    assert sorted(set(DEFAULTS) - set(documented)) == [
+        'compose_backup_api_token', 'compose_backup_api_url', 'compose_backup_deployment_id',
+        'compose_backup_deployment_name', 'compose_backup_report']
+    assert all('{{' in DEFAULTS[name] for name in set(DEFAULTS) - set(documented))
+
+
+def test_the_connection_defaults_are_the_modules():
+    assert DEFAULTS['compose_backup_api_token'] == "{{ %s }}" % ' or '.join(
+        "lookup('ansible.builtin.env', '%s')" % name for name in TOKEN_VARS)
+    assert DEFAULTS['compose_backup_api_url'] == "{{ lookup('ansible.builtin.env', 'COMPOSE_API_URL') or '%s' }}" % (
+        DEFAULT_API_URL)
+
+
+def test_the_wait_defaults_are_the_modules():
+    for option in ('wait_timeout', 'poll_interval', 'poll_max_interval'):
+        assert DEFAULTS['compose_backup_' + option] == WAIT_ARGS[option]['default']
