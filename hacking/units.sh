@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The pytest suites of the development venv, with the collection importable as ansible_collections.composeio.dbaas.
 # Run it under hacking/with-collection.sh; its arguments go to pytest (make units PYTEST_ARGS='-k api -n auto').
-# SUITES names the folders: by default the unit tests (tests/unit) and hacking/'s own (tests/hacking); make
-# simulator-tests and make e2e give theirs.
+# SUITES names the folders: by default the unit tests (tests/unit) and hacking/'s own (tests/hacking); make e2e
+# gives its own (tests/simulator/tests and tests/e2e).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

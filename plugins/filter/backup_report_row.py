@@ -17,7 +17,7 @@ description:
     finish, which waits and downloads where the trigger did not) and a few named fields.
   - The backup is the finish's, else the trigger's, else the first of O(newest); the file is the result that
     has a C(dest), the finish's first; the action is the trigger's, else the file's. Results of tasks that were skipped or did not run count as empty.
-  - The row's keys are described by the role (C(ansible-doc -t role composeio.dbaas.backup)).
+  - The row's keys are listed under RETURN below; the role's JSON report holds one row per deployment.
 positional: _input
 options:
   _input:
