@@ -89,6 +89,7 @@ import os
 from ansible_collections.composeio.dbaas.plugins.module_utils._archive import SIDECAR_SUFFIX, read_sidecar
 from ansible_collections.composeio.dbaas.plugins.module_utils._retention import decide
 
+
 def _archives_of(files, wanted):
     """The archives whose sidecar names the deployment wanted, with what the sidecar's header says."""
     archives = []

@@ -114,7 +114,7 @@ def test_corrupt_but_complete_archive(seed):
     """Same length, some bytes changed in the middle: always caught, whatever the bytes."""
     data = bytearray(make_tar(MEMBERS))
     rng = random.Random(seed)
-    for _ in range(4):
+    for dummy in range(4):
         at = rng.randrange(100, len(data) - 100)
         data[at] ^= rng.randrange(1, 256)
     with pytest.raises(ArchiveDamaged, match='damaged'):
