@@ -29,6 +29,8 @@ CHUNK = 1 << 20
 STALE_PART = 86400
 SIDECAR_TAG = '# composeio.dbaas'
 SIDECAR_SUFFIX = '.sha256'
+# What the archive check (see _verify) found, as recorded in the sidecar's header.
+ARCHIVE_KEYS = ('format', 'members', 'uncompressed_size')
 # A sidecar is two short lines; more than this is not one.
 SIDECAR_LIMIT = 64 << 10
 
@@ -102,7 +104,7 @@ def sha256_of(handle):
 
 
 def local_state(path, hash_file=False):
-    """What is at path now: {path, backup_id, size, sha256} when the archive and its sidecar agree, else {}.
+    """What is at path now: {path, backup_id, deployment_id, size, sha256, archive} when the archive and its sidecar agree, else {}.
 
     They agree when the sidecar names this file and its size and, with hash_file, the file hashes to the sidecar's
     SHA-256. The sidecar is read before and after the archive is opened: a writer removes the old sidecar before it
@@ -122,7 +124,7 @@ def local_state(path, hash_file=False):
     except (IOError, OSError):
         return {}
     return dict(path=path, backup_id=meta['backup_id'], deployment_id=meta.get('deployment_id'), size=size,
-                sha256=meta['sha256'])
+                sha256=meta['sha256'], archive=archive_of(meta))
 
 
 def temp_file(path, text, mode):
@@ -141,16 +143,29 @@ def temp_file(path, text, mode):
     return tmp
 
 
-def sidecar_text(path, backup, sha256, size):
+def sidecar_text(path, backup, sha256, size, archive=None):
+    """The sidecar's lines: a header of key=value fields (with what the archive check found, when it ran), then the
+    checksum line of `sha256sum`."""
     header = '%s backup_id=%s deployment_id=%s created_at=%s size=%d' % (
         SIDECAR_TAG, safe_name(backup.get('id')), safe_name(backup.get('deployment_id')),
         safe_name(backup.get('created_at')), size)
+    if archive:
+        header += ''.join(' %s=%s' % (key, safe_name(str(archive[key])))
+                          for key in ARCHIVE_KEYS if archive.get(key) is not None)
     return '%s\n%s  %s\n' % (header, sha256, os.path.basename(path))
 
 
-def write_sidecar_temp(path, backup, sha256, size, mode=0o600):
+def archive_of(meta):
+    """What the archive check recorded in a sidecar, as compose_backup returns it, or None if it did not run."""
+    if 'format' not in meta:
+        return None
+    return dict(format=meta['format'], **{key: int(meta[key]) if meta.get(key, '').isdigit() else None
+                                          for key in ARCHIVE_KEYS[1:]})
+
+
+def write_sidecar_temp(path, backup, sha256, size, mode=0o600, archive=None):
     """The sidecar of path, written to a temporary file beside it (see install); return that file's path."""
-    return temp_file(sidecar_path(path), sidecar_text(path, backup, sha256, size), mode)
+    return temp_file(sidecar_path(path), sidecar_text(path, backup, sha256, size, archive), mode)
 
 
 def os_reason(exc):
@@ -195,13 +210,13 @@ def install(path, archive_tmp, sidecar_tmp, move=None):
     fsync_dir(folder)
 
 
-def place(path, archive_tmp, backup, sha256, size, mode, lock, move=None):
+def place(path, archive_tmp, backup, sha256, size, mode, lock, move=None, archive=None):
     """Put a downloaded archive and its sidecar in place together: the sidecar is written first, beside the
     destination, so that a full disk fails before anything there changes; then install() runs under lock (the
     deployment's), so that two runs into one file cannot pair one's archive with the other's sidecar. Once install()
     has run, the temporary files are gone, whatever happened."""
     try:
-        sidecar_tmp = write_sidecar_temp(path, backup, sha256, size, mode=mode)
+        sidecar_tmp = write_sidecar_temp(path, backup, sha256, size, mode=mode, archive=archive)
     except (IOError, OSError) as exc:
         raise DownloadError(
             'cannot write the checksum file %s: %s' % (sidecar_path(path), os_reason(exc)),

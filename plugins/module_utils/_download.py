@@ -45,6 +45,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._client import (
     shown_url,
 )
 from ansible_collections.composeio.dbaas.plugins.module_utils._errors import DownloadError
+from ansible_collections.composeio.dbaas.plugins.module_utils._verify import ArchiveDamaged, BackgroundCheck
 
 QUEUE_DEPTH = 8
 # Every this many bytes written, the kernel is asked to start writing them to disk (see _write_behind).
@@ -256,17 +257,45 @@ def _kept(error):
 
 
 _KEEP = 'the destination was left as it was'
+_DAMAGED = ('%s and the damaged download was removed; the archive Compose serves for this backup is damaged or '
+            'cut short: run the task again later, or take a new backup (force: true)' % _KEEP)
+
+
+class _Digest:
+    """What every byte of the file goes through: its SHA-256 and, with verify_archive, the archive check."""
+
+    def __init__(self, verify):
+        self.sha256 = hashlib.sha256()
+        self.check = BackgroundCheck() if verify else None
+
+    def update(self, data):
+        self.sha256.update(data)
+        if self.check is not None:
+            self.check.update(data)
+
+    def hexdigest(self):
+        return self.sha256.hexdigest()
+
+    def archive(self):
+        """{format, members, uncompressed_size}, None when not verified; raises ArchiveDamaged."""
+        return None if self.check is None else self.check.result()
+
+    def close(self):
+        if self.check is not None:
+            self.check.close()
 
 
 class _Progress:
-    """Where a download stands across its attempts: the bytes in the file, their hash, and the counts."""
+    """Where a download stands across its attempts: the bytes in the file, their digest, and the counts."""
 
-    def __init__(self, out):
+    def __init__(self, out, verify=False):
         self.out = out
-        self.hasher = hashlib.sha256()
+        self.verify = verify
+        self.hasher = _Digest(verify)
         self.written = 0
         if out.tell():
-            # A part a previous run left: its hash state is not saved, so its bytes are read once to hash them.
+            # A part a previous run left: its hash state is not saved, so its bytes are read once to hash (and check)
+            # them, which also makes a resumed archive verified whole.
             out.seek(0)
             for data in iter(lambda: out.read(CHUNK), b''):
                 self.hasher.update(data)
@@ -281,7 +310,8 @@ class _Progress:
         """Drop the bytes received: the next attempt fetches the body from its first byte."""
         self.out.seek(0)
         self.out.truncate()
-        self.hasher = hashlib.sha256()
+        self.hasher.close()
+        self.hasher = _Digest(self.verify)
         self.written = 0
 
     def range_headers(self, part):
@@ -295,14 +325,18 @@ class _Progress:
             headers['If-Range'] = validator
         return headers
 
-    def result(self):
-        return dict(size=self.written, sha256=self.hasher.hexdigest(), resumed_bytes=self.resumed, attempts=self.attempt)
+    def result(self, archive=None):
+        return dict(size=self.written, sha256=self.hasher.hexdigest(), resumed_bytes=self.resumed, attempts=self.attempt,
+                    archive=archive)
 
 
 class Downloader:
     """Fetch a pre-signed link into a file: no Authorization header, one overall attempt budget."""
 
-    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None, verify=True, clock=None):
+    def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None, verify=True, clock=None,
+                 verify_archive=False):
+        # With verify_archive the body is also checked as a .tar.gz while it streams (see _verify).
+        self.verify_archive = verify_archive
         # Bounds each read, and the pace of the body: see Pace. A slower transfer is resumed, as an attempt.
         self.timeout = timeout
         self.clock = clock or time.monotonic
@@ -316,7 +350,7 @@ class Downloader:
         self.session.headers['User-Agent'] = USER_AGENT
 
     def fetch(self, url, path, refresh=None, checksum=None, mode=0o600, place=None, resume_key=None):
-        """Download url to path atomically; return {size, sha256, resumed_bytes, attempts}.
+        """Download url to path atomically; return {size, sha256, resumed_bytes, attempts, archive}.
 
         refresh() returns a fresh link when the current one has expired.
         place(tmp, result) puts the complete, synced temporary file at path (default: a rename).
@@ -391,28 +425,32 @@ class Downloader:
 
     def _transfer(self, url, out, refresh, checksum, part=None):
         """Attempts until the body is whole and verified, within the attempt budget; return _Progress.result()."""
-        progress = _Progress(out)
-        while True:
-            progress.attempt += 1
-            retry_after = None
-            try:
-                if self._attempt(url, progress, checksum, part):
-                    return progress.result()
-            except LinkExpired:
-                if refresh is None or progress.failures >= self.attempts:
-                    raise _kept(DownloadError('the download link %s was refused (403) and no fresh one could be had'
-                                              % shown_url(url), hint='%s; run the task again later' % _KEEP))
-                url = refresh()
-            except _Retry as exc:
-                retry_after = self._after_retry(url, progress, exc)
-            except (requests.exceptions.RequestException, IOError) as exc:
-                self._after_error(url, progress, exc)
-            self.sleep(min(30.0, 2.0 ** progress.failures) if retry_after is None else retry_after)
-            progress.failures += 1
+        progress = _Progress(out, self.verify_archive)
+        try:
+            while True:
+                progress.attempt += 1
+                retry_after = None
+                try:
+                    archive = self._attempt(url, progress, checksum, part)
+                    if archive is not False:
+                        return progress.result(archive)
+                except LinkExpired:
+                    if refresh is None or progress.failures >= self.attempts:
+                        raise _kept(DownloadError('the download link %s was refused (403) and no fresh one could be '
+                                                  'had' % shown_url(url), hint='%s; run the task again later' % _KEEP))
+                    url = refresh()
+                except _Retry as exc:
+                    retry_after = self._after_retry(url, progress, exc)
+                except (requests.exceptions.RequestException, IOError) as exc:
+                    self._after_error(url, progress, exc)
+                self.sleep(min(30.0, 2.0 ** progress.failures) if retry_after is None else retry_after)
+                progress.failures += 1
+        finally:
+            progress.hasher.close()
 
     def _attempt(self, url, progress, checksum, part):
-        """One GET of the rest of the body (all of it on a fresh start): True when the file is whole and verified,
-        False when it must be fetched again from the first byte."""
+        """One GET of the rest of the body (all of it on a fresh start): when the file is whole and verified, what
+        the archive check found (None without one); False when it must be fetched again from the first byte."""
         response = self._open(url, progress.range_headers(part))
         with response:
             self._take_up(response, progress, part)
@@ -427,13 +465,21 @@ class Downloader:
             raise _Retry('the body ended at %d of %d bytes' % (progress.written, progress.total))
         problem = _mismatch(progress.hasher.hexdigest(), progress.written, checksum, etag)
         if problem is None:
-            return True
+            try:
+                return progress.hasher.archive()
+            except ArchiveDamaged as exc:
+                problem = 'the archive failed verify_archive: %s' % exc
+                if checksum or etag:
+                    # The bytes are the very ones the checksum names: fetching them again cannot help.
+                    raise DownloadError('%s (%d bytes from %s)' % (problem, progress.written, shown_url(url)),
+                                        hint=_DAMAGED) from None
         # Damaged on the way, or the wrong object: one fresh download tells which.
         progress.start_over()
         progress.mismatches += 1
         if progress.mismatches > 1 or progress.failures >= self.attempts:
-            raise DownloadError('%s from %s' % (problem, shown_url(url)), hint='%s; run the task again%s' % (
-                _KEEP, ', and check the checksum option' if checksum else ''))
+            hint = _DAMAGED if problem.startswith('the archive') else '%s; run the task again%s' % (
+                _KEEP, ', and check the checksum option' if checksum else '')
+            raise DownloadError('%s from %s' % (problem, shown_url(url)), hint=hint)
         return False
 
     @staticmethod

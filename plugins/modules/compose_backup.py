@@ -138,6 +138,19 @@ options:
       - How many times a failed download is resumed or restarted, or its expired link renewed, before failing.
     type: int
     default: 5
+  verify_archive:
+    description:
+      - While the download streams to disk, also decompress the gzip stream and read every tar header through to the
+        end-of-archive blocks, without a second read of the file and without a copy on disk. The Compose API gives
+        no checksum of a backup; this is how a truncated or damaged archive is found when O(checksum) is not given.
+      - A truncated stream, a bad gzip CRC or length, a damaged tar header or a tar that does not end cleanly fails
+        the task with a message saying which, removes the partial download and leaves any earlier archive at the
+        destination as it was. A resumed download is verified whole, the bytes of the earlier run included.
+      - An archive that is not a gzip'd tar is kept, with a warning, verified by its size and SHA-256 only.
+      - What the check found is recorded in the checksum file, so a later run that keeps the file returns it as
+        RV(archive) without reading the archive again.
+    type: bool
+    default: true
 seealso:
   - module: composeio.dbaas.compose_backup_info
   - module: composeio.dbaas.compose_backup_restore
@@ -272,6 +285,26 @@ resumed_bytes:
   returned: always
   type: int
   sample: 0
+archive:
+  description:
+    - What O(verify_archive) found in the archive. Null without a file, in check mode, and for an archive downloaded
+      with O(verify_archive=false).
+    - For an archive already at the destination, as its checksum file recorded it when it was downloaded.
+  returned: always
+  type: dict
+  contains:
+    format:
+      description: V(tar.gz), or V(unknown) for an archive that is not a gzip'd tar.
+      type: str
+      sample: tar.gz
+    members:
+      description: Entries in the tar archive (files, folders, links). Null when the format is unknown.
+      type: int
+      sample: 12
+    uncompressed_size:
+      description: Bytes of the tar archive once decompressed. Null when the stream is not gzip.
+      type: int
+      sample: 5368709120
 elapsed:
   description: Seconds the task took.
   returned: always
@@ -326,6 +359,7 @@ BACKUP_ARGS = dict(
     dest=dict(type='path'),
     checksum=dict(type='str'),
     download_retries=dict(type='int', default=5),
+    verify_archive=dict(type='bool', default=True),
 )
 _SHA256 = re.compile(r'^(sha256:)?([0-9a-fA-F]{64})$')
 
@@ -340,7 +374,7 @@ class BackupJob(Job):
     def __init__(self, module, client):
         super().__init__(module, client)
         self.started_wall = time.time()
-        self.result.update(downloaded=False, resumed_bytes=0)
+        self.result.update(downloaded=False, resumed_bytes=0, archive=None)
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -559,7 +593,7 @@ class BackupJob(Job):
         if (before.get('backup_id') == _archive.safe_name(backup.get('id'))
                 and before.get('deployment_id') == _archive.safe_name(self.deployment.get('id'))
                 and checksum in (None, before['sha256'])):
-            self.result.update(size=before['size'], sha256=before['sha256'])
+            self.result.update(size=before['size'], sha256=before['sha256'], archive=before['archive'])
         else:
             if not backup.get('is_downloadable'):
                 raise ComposeError(not_downloadable_message(self.deployment, backup))
@@ -601,16 +635,22 @@ class BackupJob(Job):
             self.module.warn('validate_certs is false: the TLS certificate of the download host %s is not checked'
                              % urlparse(link).hostname)
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
-                                          sleep=self.client.sleep, verify=self.client.verify)
+                                          sleep=self.client.sleep, verify=self.client.verify,
+                                          verify_archive=self.params['verify_archive'])
 
         def place(tmp, got):
             # The deployment's own id, which a re-run compares (see _archive.local_state): a backup may not carry it.
             _archive.place(path, tmp, dict(backup, deployment_id=self.deployment['id']), got['sha256'], got['size'], mode,
-                           lock=deployment_lock(self.client.base_url, self.deployment['id']), move=self._move)
+                           lock=deployment_lock(self.client.base_url, self.deployment['id']), move=self._move,
+                           archive=got['archive'])
 
         got = downloader.fetch(link, path, refresh=lambda: self._get_backup(backup['id']).get('download_link'),
                                checksum=checksum, mode=mode, place=place, resume_key=backup['id'])
-        self.result.update(size=got['size'], sha256=got['sha256'], resumed_bytes=got['resumed_bytes'])
+        self.result.update(size=got['size'], sha256=got['sha256'], resumed_bytes=got['resumed_bytes'],
+                           archive=got['archive'])
+        if got['archive'] and got['archive']['format'] != 'tar.gz':
+            self.module.warn('the archive of backup %s is not a gzip\'d tar; it was kept, verified by its size and '
+                             'SHA-256 only' % backup['id'])
 
     def _move(self, src, dest):
         """Rename src to dest through module.atomic_move, which honours unsafe_writes (a bind-mounted file, say).

@@ -7,8 +7,12 @@
 from __future__ import annotations
 
 import datetime
+import gzip
 import hashlib
+import io
 import os
+import random
+import tarfile
 
 import pytest
 import requests
@@ -20,7 +24,20 @@ from ansible_collections.composeio.dbaas.tests.unit.plugins.modules.conftest imp
 DEP = '5854017e89d50f424e000192'
 DEPLOYMENT = {'id': DEP, 'name': 'fizz-production', 'type': 'postgresql', 'created_at': '2016-12-16T15:00:14.922Z'}
 LINK = 'http://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
-PAYLOAD = b'\x1f\x8b' + bytes(range(256)) * 64
+
+
+def tar_gz(members):
+    """A real .tar.gz of {name: bytes}, the same bytes every time: verify_archive (on by default) reads it."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode='w', format=tarfile.GNU_FORMAT) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+PAYLOAD = tar_gz({'dump.bin': random.Random(8).randbytes(16384)})
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
@@ -394,6 +411,57 @@ def test_download_to_a_folder_then_rerun_skips_it(api, run_module, fake_time, tm
     again, dummy = run_module(compose_backup, args)
     assert 'failed' not in again
     assert (again['changed'], again['downloaded'], again['sha256']) == (False, False, PAYLOAD_SHA)
+
+
+ARCHIVE = {'format': 'tar.gz', 'members': 1, 'uncompressed_size': len(gzip.decompress(PAYLOAD))}
+
+
+def test_the_archive_check_is_returned_and_recorded_for_the_next_run(api, run_module, fake_time, tmp_path):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=PAYLOAD)
+    args = {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'], 'dest': str(tmp_path)}
+    result, dummy = run_module(compose_backup, args)
+    assert result['archive'] == ARCHIVE
+    with open(result['dest'] + '.sha256') as handle:
+        header = handle.readline()
+    assert header.rstrip().endswith(' format=tar.gz members=1 uncompressed_size=%d' % ARCHIVE['uncompressed_size'])
+    # The next run keeps the file and reads what the check found from the checksum file, not from the archive.
+    deployments(api)
+    details(api, NEW_DEMAND)
+    again, dummy = run_module(compose_backup, args)
+    assert (again['downloaded'], again['archive']) == (False, ARCHIVE)
+
+
+def test_a_damaged_archive_fails_and_leaves_the_earlier_file(api, run_module, fake_time, tmp_path):
+    dest = tmp_path / 'fizz.tar.gz'
+    dest.write_bytes(b'earlier')
+    deployments(api)
+    details(api, NEW_DEMAND)
+    short = PAYLOAD[:len(PAYLOAD) // 2]
+    api.get(LINK, body=short)
+    api.get(LINK, body=short)
+    result, out = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                              'dest': str(dest)})
+    assert result['failed'] is True and result['downloaded'] is False
+    assert result['msg'].startswith('the archive failed verify_archive: the gzip stream ends early')
+    assert os.listdir(str(tmp_path)) == ['fizz.tar.gz'] and dest.read_bytes() == b'earlier'
+    assert 's3cr3tsig' not in out
+
+
+@pytest.mark.parametrize('verify', [True, False])
+def test_an_archive_that_is_not_a_tar_gz_is_kept_with_a_warning(api, run_module, fake_time, tmp_path, verify):
+    deployments(api)
+    details(api, NEW_DEMAND)
+    api.get(LINK, body=b'PGDMP' + bytes(4096))
+    result, dummy = run_module(compose_backup, {'deployment_name': 'fizz-production', 'backup_id': NEW_DEMAND['id'],
+                                                'dest': str(tmp_path), 'verify_archive': verify})
+    assert result['downloaded'] is True
+    if verify:
+        assert result['archive'] == {'format': 'unknown', 'members': None, 'uncompressed_size': None}
+        assert "is not a gzip'd tar; it was kept, verified by its size and SHA-256 only" in run_module.err
+    else:
+        assert result['archive'] is None and "gzip'd tar" not in run_module.err
 
 
 def test_not_downloadable_fails_before_triggering(api, run_module, fake_time, tmp_path):
