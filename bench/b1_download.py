@@ -5,14 +5,20 @@ Every variant downloads the same backup from the same simulator to a fresh file,
   curl+sha256sum  the same, then sha256sum FILE
   curl+sync       the same, then sync --data FILE: durable on disk, as compose_backup's file is (it fsyncs)
   get_url         ansible-playbook, one ansible.builtin.get_url task with checksum: sha256:<known>
-  compose_backup  ansible-playbook, one composeio.dbaas.compose_backup task (backup_id, dest FILE)
+  compose_backup  ansible-playbook, one composeio.dbaas.compose_backup task (backup_id, dest FILE), with the
+                  defaults: verify_archive on (the gzip stream inflated and the tar headers read as it downloads)
+  compose_backup verify off
+                  the same task with verify_archive: false, so that on and off alternate A B A B
   empty playbook  ansible-playbook with a play and no task: the start-up cost, shown as a reference only
   candidate       with --candidate DIR: compose_backup from another checkout (a proposed patch applied), so a
                   fix is measured against the current code in the same A B A B run
 The ansible variants run their module under bench/_peak_rss.py (ansible_python_interpreter), which records the
-module process's peak RSS and wall time. Targets: for sizes of 1 GiB and more, compose_backup's
-playbook time <= 1.15x curl and < 0.75x get_url; at every size its peak RSS <= 64 MiB, and flat: the largest
-size's peak within 8 MiB of the smallest size's.
+module process's peak RSS and wall time. The archive compresses like a database dump (the simulator's
+archive_content dump, see tests/simulator/README.md), since that is what verifying inflates; --content random
+gives the level-0 archives of random bytes. Targets: for sizes of 1 GiB and more, compose_backup's
+playbook time <= 1.15x curl and < 0.75x get_url, and its module process time with verify_archive on <= 1.15x
+with it off; at every size its peak RSS (verify_archive on) <= 64 MiB, and flat: the largest size's peak within
+8 MiB of the smallest size's.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ MIB = 1 << 20
 RSS_LIMIT_MIB = 64
 FLAT_MIB = 8
 TIME_TARGET_FROM = 1 << 30
+# What verify_archive may add to the module process's time, for sizes of TIME_TARGET_FROM and more.
+VERIFY_LIMIT = 1.15
 BUILD_TIMEOUT = 1800
 
 
@@ -48,10 +56,10 @@ def size_label(size):
     return f'{size >> 30} GiB' if size >= 1 << 30 and not size % (1 << 30) else f'{size / MIB:g} MiB'
 
 
-def _seed(size):
+def _seed(size, content):
     return {'config': {'link_ttl': 10 ** 8},
             'deployments': [{'name': DEPLOYMENT, 'type': 'postgresql', 'backup_size': size, 'on_demand': False,
-                             'history': {'daily': 1, 'weekly': 0, 'monthly': 0}}]}
+                             'history': {'daily': 1, 'weekly': 0, 'monthly': 0}, 'archive_content': content}]}
 
 
 def _download_link(sim, dep_id, backup_id):
@@ -84,8 +92,10 @@ COMPOSE_BACKUP = '''
       composeio.dbaas.compose_backup:
         deployment_id: "{{{{ deployment_id }}}}"
         backup_id: "{{{{ backup_id }}}}"
-        dest: "{{{{ dest }}}}"
+        dest: "{{{{ dest }}}}"{extra}
 '''
+VERIFY_OFF = '''
+        verify_archive: false'''
 
 
 class Bench:
@@ -102,7 +112,9 @@ class Bench:
             'get_url': ws.playbook('get_url.yml', PLAY.format(name='get_url', interpreter=interpreter,
                                                               tasks=GET_URL.format())),
             'compose_backup': ws.playbook('compose_backup.yml', PLAY.format(
-                name='compose_backup', interpreter=interpreter, tasks=COMPOSE_BACKUP.format())),
+                name='compose_backup', interpreter=interpreter, tasks=COMPOSE_BACKUP.format(extra=''))),
+            'compose_backup verify off': ws.playbook('compose_backup_verify_off.yml', PLAY.format(
+                name='compose_backup verify off', interpreter=interpreter, tasks=COMPOSE_BACKUP.format(extra=VERIFY_OFF))),
             'empty playbook': ws.playbook('empty.yml', PLAY.format(name='empty', interpreter=interpreter,
                                                                    tasks=' []\n')),
         }
@@ -169,6 +181,7 @@ class Bench:
             ('curl+sync', lambda: self.curl('sync')),
             ('get_url', lambda: self.playbook('get_url')),
             ('compose_backup', lambda: self.playbook('compose_backup')),
+            ('compose_backup verify off', lambda: self.playbook('compose_backup verify off')),
         ] + candidate + [
             ('empty playbook', lambda: self.playbook('empty playbook')),
         ]
@@ -188,6 +201,9 @@ def _summary(size, archive, runs):
                                                        runs['curl']),
         'compose_backup module process/get_url module process': h.ratios(
             runs['compose_backup'], runs['get_url'], 'module_seconds'),
+        'verify on/off (compose_backup playbook)': h.ratios(runs['compose_backup'], runs['compose_backup verify off']),
+        'verify on/off (compose_backup module process)': h.ratios(
+            runs['compose_backup'], runs['compose_backup verify off'], 'module_seconds'),
     }
     if 'candidate' in runs:
         ratios.update({'candidate/compose_backup': h.ratios(runs['candidate'], runs['compose_backup']),
@@ -200,8 +216,11 @@ def _summary(size, archive, runs):
         targets += [h.target(f'{size_label(size)}: compose_backup playbook / curl', ratios['compose_backup/curl']['of_medians'],
                              '<=', 1.15),
                     h.target(f'{size_label(size)}: compose_backup playbook / get_url playbook',
-                             ratios['compose_backup/get_url']['of_medians'], '<', 0.75)]
-    targets.append(h.target(f'{size_label(size)}: compose_backup peak RSS (MiB)', rss['compose_backup'], '<=', RSS_LIMIT_MIB))
+                             ratios['compose_backup/get_url']['of_medians'], '<', 0.75),
+                    h.target(f'{size_label(size)}: compose_backup module process, verify_archive on / off',
+                             ratios['verify on/off (compose_backup module process)']['of_medians'], '<=', VERIFY_LIMIT)]
+    targets.append(h.target(f'{size_label(size)}: compose_backup (verify_archive on) peak RSS (MiB)', rss['compose_backup'],
+                            '<=', RSS_LIMIT_MIB))
     return {'size': size, 'label': size_label(size), 'archive_bytes': archive['size'], 'sha256': archive['sha256'],
             'median_seconds': med, 'median_cpu_seconds': cpu, 'median_module_seconds': module, 'peak_rss_mib': rss,
             'throughput_mib_s': {name: archive['size'] / MIB / s for name, s in med.items() if name != 'empty playbook'},
@@ -227,6 +246,8 @@ def _print(summary):
 def main(argv=None):
     parser = h.common_args(argv, description=__doc__.splitlines()[0])
     parser.add_argument('--sizes', help='comma-separated sizes (default 64M,1G,4G; with --smoke 8M)')
+    parser.add_argument('--content', default='dump', help="the simulator's archive_content: dump (SQL text at gzip "
+                        'level 6, the default) or random (random bytes at level 0)')
     parser.add_argument('--warmup', type=int, default=None, help='discarded rounds first (default 1; with --smoke 0)')
     parser.add_argument('--candidate', metavar='DIR', help='also time compose_backup from this checkout (e.g. with a '
                         'patch from bench/proposals/ applied), alternating with the current one')
@@ -235,15 +256,15 @@ def main(argv=None):
     warmup = args.warmup if args.warmup is not None else 0 if args.smoke else 1
     summaries = []
     try:
-        with h.Simulator(seed=_seed(sizes[0]), data_dir=DATA_DIR) as sim, h.Workspace() as ws, \
+        with h.Simulator(seed=_seed(sizes[0], args.content), data_dir=DATA_DIR) as sim, h.Workspace() as ws, \
                 h.Workspace(args.candidate or None) as candidate_ws:
             dep_id = sim.control.deployment_id(DEPLOYMENT)
             backup_id = sim.control.state()['deployments'][0]['backups'][0]['id']
             bench = Bench(sim, ws, dep_id, backup_id, candidate_ws if args.candidate else None)
             for size in sizes:
                 archive = bench.prepare(size)
-                sys.stderr.write(f'B1 {size_label(size)}: archive {archive["size"]} bytes, {warmup} warm-up + '
-                                 f'{args.runs} rounds\n')
+                sys.stderr.write(f'B1 {size_label(size)}: {args.content} archive {archive["size"]} bytes, {warmup} '
+                                 f'warm-up + {args.runs} rounds\n')
                 summary = _summary(size, archive, h.alternate(bench.variants(), args.runs, warmup))
                 _print(summary)
                 summaries.append(summary)
@@ -253,12 +274,13 @@ def main(argv=None):
     targets = [t for s in summaries for t in s['targets']]
     peaks = [s['peak_rss_mib']['compose_backup'] for s in summaries]
     if len(summaries) > 1:
-        targets.append(h.target(f'compose_backup peak RSS flat: {summaries[-1]["label"]} minus '
+        targets.append(h.target(f'compose_backup (verify_archive on) peak RSS flat: {summaries[-1]["label"]} minus '
                                 f'{summaries[0]["label"]} (MiB)', peaks[-1] - peaks[0], '<=', FLAT_MIB))
     h.targets_table('B1 targets', targets)
     # A run with a candidate is a comparison for a proposal: it must not replace the benchmark's own figures.
     h.report('b1_download_candidate' if args.candidate else 'b1_download', {
-        'candidate': str(Path(args.candidate).resolve()) if args.candidate else None, 'runs': args.runs,
+        'candidate': str(Path(args.candidate).resolve()) if args.candidate else None, 'content': args.content,
+        'runs': args.runs,
         'warmup': warmup, 'smoke': args.smoke, 'sizes': summaries, 'targets': targets})
     return 0
 

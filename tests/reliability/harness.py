@@ -6,14 +6,18 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 from ansible_collections.composeio.dbaas.tests.simulator import launch
@@ -140,6 +144,23 @@ def sidecar_valid(archive):
     except OSError:
         return False
     return len(lines) == 1 and lines[0][0] == sha256_file(archive) and lines[0][1] == os.path.basename(archive)
+
+
+def archive_problem(path):
+    """Why the .tar.gz at path cannot be read through, as `tar xzf` reads it (the whole gzip stream, then every
+    member), or None when it can. Python's tarfile alone stops at the tar's end and never checks the gzip CRC."""
+    try:
+        with gzip.open(path, 'rb') as stream, tempfile.TemporaryFile() as tar:
+            shutil.copyfileobj(stream, tar)
+            tar.seek(0)
+            with tarfile.open(fileobj=tar, mode='r:') as archive:
+                for member in archive:
+                    data = archive.extractfile(member) if member.isfile() else None
+                    while data and data.read(1 << 20):
+                        pass
+    except (EOFError, OSError, zlib.error, tarfile.TarError) as exc:
+        return '%s: %s' % (type(exc).__name__, exc)
+    return None
 
 
 def backup_recipes(state, deployment_id):

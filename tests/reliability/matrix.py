@@ -65,6 +65,20 @@ FAULTS = (
 )
 ONE_SHOT = ('failed recipe', 'backup never appears')
 
+# Damage at the source (the simulator's archive_damage): every download gets the same damaged bytes, and the
+# `checksum` a run is given is theirs, so only reading the archive (verify_archive, on by default) catches it. Each
+# runs with the checksum, without it, and with verify_archive off: the risk that option takes, which succeeds.
+ARCHIVE_FAULTS = (
+    Fault('archive damaged at the source: bad bytes, right length', dict(archive_damage='corrupt'), ('download',)),
+    Fault('archive damaged at the source: gzip cut inside a member', dict(archive_damage='short'), ('download',)),
+    Fault('archive damaged at the source: tar cut inside a member', dict(archive_damage='short_tar'), ('download',)),
+)
+ARCHIVE = tuple(fault.name for fault in ARCHIVE_FAULTS)
+ARCHIVE_VARIANTS = ('with checksum', 'without checksum', 'verify_archive off')
+# What a failure caused by archive damage must say (loosely: which damage is the module's wording).
+ARCHIVE_WORDS = r'truncated|damaged|ends inside'
+FAULTS += ARCHIVE_FAULTS
+
 # A changing request whose answer is lost or garbled after the server acted: the client looks before sending
 # again, finds what it started, and carries on.
 RECOVERED_POST = ('response lost after processing', 'read timeout', 'invalid JSON body', 'truncated body',
@@ -72,6 +86,8 @@ RECOVERED_POST = ('response lost after processing', 'read timeout', 'invalid JSO
 
 
 def _expected(phase, fault, variant):
+    if fault.name in ARCHIVE:
+        return 'survived' if variant == 'verify_archive off' else 'failed'
     if fault.name in ONE_SHOT:
         return 'failed'
     if variant == 'transient':
@@ -91,9 +107,10 @@ def cases():
         for fault in FAULTS:
             if phase.name not in fault.where:
                 continue
-            variants = ('permanent',) if fault.name in ONE_SHOT else ('transient', 'persistent')
+            variants = ('permanent',) if fault.name in ONE_SHOT else ARCHIVE_VARIANTS if fault.name in ARCHIVE else (
+                'transient', 'persistent')
             for variant in variants:
-                out.append(Case('%s/%s/%s' % (_slug(phase.name), _slug(fault.name), variant), phase, fault, variant,
+                out.append(Case('%s/%s/%s' % (_slug(phase.name), _slug(fault.name), _slug(variant)), phase, fault, variant,
                                 _expected(phase.name, fault, variant)))
     return out
 

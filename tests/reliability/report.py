@@ -31,7 +31,7 @@ then uses `api_retries: 1` and `download_retries: 1` so that the retry budget ru
 
 The phases: **list** (`GET /deployments`, the backup and recipe lists), **trigger** (`POST` a backup),
 **recipe poll** (`GET /recipes/:id`), **backup details** (`GET` one backup, which carries the download link),
-**download** (the pre-signed link, with `checksum` given) and **restore** (`POST .../restore`). The read
+**download** (the pre-signed link, with `checksum` given unless the variant says without) and **restore** (`POST .../restore`). The read
 timeout is a server that answers after {delay} s to a client whose `request_timeout` is {timeout} s. The slow
 body is a server that sends the headers and {trickle} bytes at once, then one byte every 0.25 s, to a client whose
 `request_timeout` is {timeout} s: every read succeeds within the timeout, so only the client's bound on the body's
@@ -39,19 +39,29 @@ pace (64 KiB, or the rest of the body, in every `request_timeout`) ends it; a do
 After a `POST` whose outcome is unknown, each run looks for what it may have started for `settle_time: {settle}`
 seconds before it sends the request again (the default is `request_timeout` plus 30 s).
 
+The *archive damaged at the source* faults are not on the wire: the simulator serves the backup's archive
+damaged on every download (its `archive_damage`: {damages}), with a matching `Content-Length`, so a re-download
+or a resumed one gets the same bytes and every size check passes. Each runs {variants}: with `checksum` set to
+the SHA-256 of the bytes served (which they therefore match), without `checksum`, and with
+`verify_archive: false`, where nothing reads the archive and the damaged one is kept: the risk that option takes.
+
 Checked in every case, whatever the outcome:
 
 - the destination (a fixed file name that held a previous archive and its `.sha256`) is either untouched, or
   holds the new archive, verified against the simulator's checksum, with a `.sha256` that `sha256sum -c`
-  accepts; no temporary file is left beside it;
+  accepts (with `verify_archive: false`, the damaged archive, which that checksum vouches for: the rows say
+  DAMAGED); no temporary file is left beside it;
 - at most one backup recipe was started, and at most one deployment was created (exactly one when the run
   succeeded);
-- a failure says which phase failed (method and path, or the step), which resource, and what to do;
-  it has no traceback and does not contain the API token.
+- a failure says which phase failed (method and path, or the step), which resource, and what to do (for
+  archive damage, that the archive is damaged or truncated); it has no traceback and does not contain the API
+  token.
 
 "Calls" counts the requests the phase received; "made" the backups (or deployments) the run created.
 
-""".format(delay=matrix.DELAY, timeout=matrix.READ_TIMEOUT, trickle=matrix.TRICKLE, settle=matrix.SETTLE)
+""".format(delay=matrix.DELAY, timeout=matrix.READ_TIMEOUT, trickle=matrix.TRICKLE, settle=matrix.SETTLE,
+           damages=', '.join('`%s`' % fault.spec['archive_damage'] for fault in matrix.ARCHIVE_FAULTS),
+           variants=', '.join('*%s*' % variant for variant in matrix.ARCHIVE_VARIANTS))
 
 
 # What the other suites check, beside the matrix: each line names the behaviour and where a test shows it.

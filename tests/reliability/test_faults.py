@@ -35,7 +35,9 @@ def _previous(dest):
 
 def _inject(control, case, dep_id):
     name = case.fault.name
-    if name == 'failed recipe':
+    if name in matrix.ARCHIVE:
+        control.patch_deployment(dep_id, **case.fault.spec)
+    elif name == 'failed recipe':
         control.patch_deployment(dep_id, fail_next_recipe='Backup agent unreachable')
     elif name == 'backup never appears':
         control.patch_deployment(dep_id, never_appear=True)
@@ -57,8 +59,12 @@ def _args(case, control, dest, dep_id):
     elif case.phase.flow == 'download':
         name = 'compose_backup'
         daily = [b for b in control.state()['deployments'] if b['id'] == dep_id][0]['backups'][-2]
-        args = dict(deployment_name=SOURCE, backup_id=daily['id'], dest=str(dest),
-                    checksum=control.backup_file(daily['id'])['sha256'])
+        args = dict(deployment_name=SOURCE, backup_id=daily['id'], dest=str(dest))
+        if case.variant != 'without checksum':
+            # The checksum of the bytes the simulator serves: of the damaged ones when the fault is archive damage.
+            args['checksum'] = control.backup_file(daily['id'])['sha256']
+        if case.variant == 'verify_archive off':
+            args['verify_archive'] = False
     else:
         name = 'compose_backup'
         args = dict(deployment_name=SOURCE, dest=str(dest))
@@ -81,10 +87,12 @@ def test_fault(case, sim, module, workdir):
     dest = folder / 'fizz.tar.gz'
     _previous(dest)
     before = harness.snapshot(str(folder))
-    name, args = _args(case, control, dest, dep_id)
     deployments_before = len(control.state()['deployments'])
     recipes_before = len(harness.backup_recipes(control.state(), dep_id))
+    # Before the arguments: damage at the source is there when the run's checksum is taken (the control API is
+    # never faulted).
     _inject(control, case, dep_id)
+    name, args = _args(case, control, dest, dep_id)
     control.clear_requests()
 
     run = module(name, args)
@@ -105,7 +113,8 @@ def test_fault(case, sim, module, workdir):
         dest_text = 'n/a'
     else:
         made = '%d backup%s' % (recipes_made, '' if recipes_made == 1 else 's')
-        dest_text = 'untouched' if after == before else 'replaced, verified' if not run.failed else 'CHANGED'
+        dest_text = 'untouched' if after == before else 'CHANGED' if run.failed else \
+            'replaced, DAMAGED (not verified)' if case.fault.name in matrix.ARCHIVE else 'replaced, verified'
     row = dict(id=case.id, phase=case.phase.name, fault=case.fault.name, variant=case.variant,
                expected=case.expected, outcome=outcome, calls=calls, made=made, dest=dest_text,
                message=harness.normalise(run.msg, 400) if run.failed else '')
@@ -129,6 +138,8 @@ def test_fault(case, sim, module, workdir):
             r['id'] for r in state['recipes'] if r['deployment_id'] == dep_id]
         assert any(item in message for item in resources), 'the message does not name the resource'
         assert any(word in message for word in ADVICE), 'the message does not say what to do'
+        if case.fault.name in matrix.ARCHIVE:
+            assert re.search(matrix.ARCHIVE_WORDS, message), 'the message does not say the archive is damaged'
     elif case.phase.flow == 'restore':
         assert len(restored) == 1
     else:
@@ -138,3 +149,6 @@ def test_fault(case, sim, module, workdir):
         assert harness.sidecar_valid(str(dest))
         assert ('backup_id=%s' % backup['id']) in dest.with_name(dest.name + '.sha256').read_text()
         assert recipes_made == (1 if case.phase.flow == 'trigger' else 0)
+        if case.fault.name in matrix.ARCHIVE:
+            # The risk verify_archive: false takes: the damaged archive is kept, its checksum file vouching for it.
+            assert harness.archive_problem(str(dest)), 'the simulator served an undamaged archive'

@@ -6,9 +6,10 @@ import re
 from urllib.parse import unquote
 
 from .api import Context, backup_json, deployment_detail, recipe_json
+from .archives import CONTENTS, DAMAGES
 from .faults import FaultError
 from .respond import Response, error, json_response, route
-from .seed import SeedError, validate_deployment, validate_seed
+from .seed import SeedError, archive_content, archive_damage, validate_deployment, validate_seed
 from .state import iso
 
 PREFIX = '/_sim'
@@ -20,7 +21,11 @@ PATCHABLE = {
     'restorable': ((bool, type(None)), 'true, false or null'),
     'link_scheme': ((str, type(None)), 'a URL scheme such as file or ftp, or null'),
     'link_host': ((str, type(None)), 'a host name such as localhost, or null'),
+    'archive_content': ((str,), 'one of ' + ', '.join(CONTENTS)),
+    'archive_damage': ((str, type(None)), 'one of ' + ', '.join(DAMAGES) + ', or null'),
 }
+# Checked further than their type, by the seed's own rules.
+CHECKED = {'archive_content': archive_content, 'archive_damage': archive_damage}
 BACKUP_KINDS = ('daily', 'weekly', 'monthly', 'on_demand')
 MAX_ID = 100000
 
@@ -45,7 +50,7 @@ def _state(sim):
         backups = []
         for backup in state.backups_of(dep.id):
             item = backup_json(dep, backup)
-            archive = sim.archives.peek(backup.id, dep.backup_size)
+            archive = sim.archives.peek(backup.id, dep.archive_spec)
             if archive is not None:
                 item.update(size=archive.size, sha256=archive.sha256)
             backups.append(item)
@@ -53,6 +58,7 @@ def _state(sim):
             'id': dep.id, 'name': dep.name, 'type': dep.type, 'version': dep.version, 'ready': dep.ready,
             'datacenter': dep.datacenter, 'cluster_id': dep.cluster_id, 'backup_size': dep.backup_size,
             'downloadable': dep.can_download, 'restorable': dep.can_restore,
+            'archive_content': dep.archive_content, 'archive_damage': dep.archive_damage,
             'fail_next_recipe': dep.fail_next_recipe, 'never_appear': dep.never_appear,
             'provision_recipe_id': dep.provision_recipe_id, 'restored_from': dep.restored_from,
             'backups': backups,
@@ -76,6 +82,8 @@ def _patch_deployment(dep, body):
         types, wanted = PATCHABLE[key]
         if not isinstance(value, types) or (key == 'backup_size' and (isinstance(value, bool) or value < 1)):
             raise BadRequest(f'{key}: must be {wanted}, got {value!r}')
+        if key in CHECKED:
+            CHECKED[key](key, value)
     for key, value in body.items():
         setattr(dep, key, value)
 
@@ -195,11 +203,11 @@ def backup_file(call, backup_id):
     with call.sim.lock:
         backup = call.state.backups.get(unquote(backup_id))
         dep = backup and call.state.deployments.get(backup.deployment_id)
-        size = dep.backup_size if dep else None
+        spec = dep.archive_spec if dep else None
     if not backup or not dep:
         return error(404, 'Not found')
     # Built outside the global lock: a big archive takes seconds and the API must keep answering.
-    return json_response(200, call.sim.archives.ensure(backup.id, size).to_json(backup.id))
+    return json_response(200, call.sim.archives.ensure(backup.id, spec).to_json(backup.id))
 
 
 ROUTES = [

@@ -68,7 +68,8 @@ class SimControl:
         return self._call('POST', '/backups', entry)
 
     def patch_deployment(self, dep_id, **changes):
-        """fail_next_recipe, never_appear, backup_size, downloadable, restorable, link_scheme, link_host."""
+        """fail_next_recipe, never_appear, backup_size, downloadable, restorable, link_scheme, link_host,
+        archive_content, archive_damage."""
         return self._call('PATCH', '/deployments/' + quote(dep_id, safe=''), changes)
 
     def set_recipe(self, recipe_id, status, status_detail=None):

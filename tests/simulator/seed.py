@@ -6,6 +6,8 @@ import json
 import os
 import re
 
+from .archives import CONTENTS, DAMAGES
+
 # Per type: default version, whether Compose offers downloads (docs/compose-api.md, *What each deployment type
 # offers*), and how its direct connection string looks; {pw} is the deployment's recognisable fake password.
 TYPES = {
@@ -76,6 +78,18 @@ def _string(where, value, allow_empty=True):
     return value
 
 
+def archive_content(where, value):
+    if value not in CONTENTS:
+        raise SeedError(f'{where}: must be one of {", ".join(CONTENTS)}, got {value!r}')
+    return value
+
+
+def archive_damage(where, value):
+    if value is not None and value not in DAMAGES:
+        raise SeedError(f'{where}: must be one of {", ".join(DAMAGES)} or null, got {value!r}')
+    return value
+
+
 def validate_config(update, where='config'):
     """Check config keys and return them normalised (floats where floats are meant)."""
     if not isinstance(update, dict):
@@ -112,7 +126,8 @@ def validate_deployment(entry, where='deployment'):
     if not isinstance(entry, dict):
         raise SeedError(f'{where}: must be an object')
     known = {'name', 'type', 'id', 'version', 'backup_size', 'history', 'on_demand', 'downloadable', 'restorable',
-             'notes', 'customer_billing_code', 'datacenter', 'duplicate_name', 'backup_recipes'}
+             'notes', 'customer_billing_code', 'datacenter', 'duplicate_name', 'backup_recipes', 'archive_content',
+             'archive_damage'}
     unknown = sorted(set(entry) - known)
     if unknown:
         raise SeedError(f'{where}: unknown key(s) {", ".join(unknown)} (known: {", ".join(sorted(known))})')
@@ -157,6 +172,8 @@ def validate_deployment(entry, where='deployment'):
         'datacenter': datacenter,
         'duplicate_name': duplicate_name,
         'backup_recipes': [float(v) for v in backup_recipes],
+        'archive_content': archive_content(f'{where}.archive_content', entry.get('archive_content', 'random')),
+        'archive_damage': archive_damage(f'{where}.archive_damage', entry.get('archive_damage')),
     }
 
 

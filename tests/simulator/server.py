@@ -228,14 +228,14 @@ class Handler(BaseHTTPRequestHandler):
             problem = sim.signer.check(path, query, sim.state.clock.now())
             backup = sim.state.backups.get(downloads.backup_id_of(path) or '')
             dep = backup and sim.state.deployments.get(backup.deployment_id)
-            size, allowed = (dep.backup_size, dep.can_download) if dep else (0, False)
+            spec, allowed = (dep.archive_spec, dep.can_download) if dep else (None, False)
         if problem:
             return xml(403, *problem)
         if not dep:
             return xml(404, 'NoSuchKey', 'The specified key does not exist.')
         if not allowed:
             return xml(403, 'AccessDenied', 'Access Denied')
-        archive = sim.archives.ensure(backup.id, size)
+        archive = sim.archives.ensure(backup.id, spec)
         etag = f'"{archive.sha256}"'
         modified = formatdate(backup.created, usegmt=True)
         headers = [('Accept-Ranges', 'bytes'), ('ETag', etag), ('Last-Modified', modified)]

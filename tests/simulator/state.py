@@ -9,6 +9,7 @@ import random
 import time
 from datetime import datetime, timezone
 
+from .archives import Spec
 from .seed import DATACENTER_SLUGS, HEX24, TYPES, SeedError, validate_config
 
 ACCOUNT_ID = '52a50cb96230650018000000'
@@ -76,6 +77,13 @@ class Deployment:
     restored_from: str | None = None
     link_scheme: str | None = None
     link_host: str | None = None
+    archive_content: str = 'random'
+    archive_damage: str | None = None
+
+    @property
+    def archive_spec(self):
+        """What every archive of this deployment's backups is built from, besides the backup id."""
+        return Spec(self.backup_size, self.archive_content, self.archive_damage)
 
     @property
     def can_download(self):
@@ -187,7 +195,8 @@ class State:
             id=dep_id, name=entry['name'], type=entry['type'], version=entry['version'],
             created=now - DAY * (400 + int(200 * _spread(dep_id, 'age'))), datacenter=entry['datacenter'],
             notes=entry['notes'], customer_billing_code=entry['customer_billing_code'],
-            backup_size=entry['backup_size'], downloadable=entry['downloadable'], restorable=entry['restorable'])
+            backup_size=entry['backup_size'], downloadable=entry['downloadable'], restorable=entry['restorable'],
+            archive_content=entry['archive_content'], archive_damage=entry['archive_damage'])
         recipe = Recipe(id=make_id('recipe', dep_id, 'provision'), deployment_id=dep_id, kind='provision',
                         template='Recipes::Deployment::Run', name='Provision', created=dep.created,
                         updated=dep.created + 300, ops_total=14, ops_done=14, status='complete',
@@ -383,7 +392,7 @@ class State:
         dep = Deployment(id=self.new_id('deployment'), name=name, type=source.type, version=version, created=now,
                          datacenter=datacenter or '', cluster_id=cluster_id or '', ssl=ssl,
                          backup_size=source.backup_size, downloadable=source.downloadable, restorable=source.restorable,
-                         ready=False, restored_from=backup.id)
+                         archive_content=source.archive_content, ready=False, restored_from=backup.id)
         self.deployments[dep.id] = dep
         recipe = self._new_recipe(dep, 'restore', 'Recipes::Deployment::Run', 'Restore', 5, 'Restoring backup')
         dep.provision_recipe_id = recipe.id
