@@ -11,8 +11,6 @@ import json
 import os
 
 import pytest
-import responses
-from responses.registries import OrderedRegistry
 
 from ansible_collections.composeio.dbaas.plugins.module_utils import _archive, _download
 from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError
@@ -21,12 +19,6 @@ LINK = 'http://objects.test/fizz.tar.gz?expires=1&signature=s3cr3tsig'
 PAYLOAD = b'\x1f\x8b' + bytes(range(256)) * 64
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 DAMAGED = PAYLOAD[:100] + b'\x00' * 16 + PAYLOAD[116:]
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture

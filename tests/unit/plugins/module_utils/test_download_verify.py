@@ -16,8 +16,6 @@ import re
 import tarfile
 
 import pytest
-import responses
-from responses.registries import OrderedRegistry
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._download import Downloader, DownloadError, Part
 
@@ -42,12 +40,6 @@ GOOD, RAW_SIZE = tar_gz()
 CORRUPT = GOOD[:60000] + bytes(b ^ 0x5a for b in GOOD[60000:60016]) + GOOD[60016:]
 # A gzip that ends early inside a tar member, served whole as what it is (its length matches Content-Length).
 SHORT = GOOD[:len(GOOD) // 2]
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock(registry=OrderedRegistry, assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture
