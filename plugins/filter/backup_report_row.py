@@ -39,6 +39,13 @@ options:
     type: list
     elements: path
     default: []
+  retention:
+    description:
+      - The C(decisions) of P(composeio.dbaas.backup_retention#filter) (each with a C(path) and a C(reason)), for
+        the row's C(retention).
+    type: list
+    elements: dict
+    default: []
   host:
     description: The inventory host, for the row's C(host).
     type: str
@@ -124,9 +131,15 @@ _value:
       description: Bytes not fetched again after interrupted transfers.
       type: int
     pruned:
-      description: Names of the archives removed.
+      description: Names of the archives removed (in check mode, that would be removed).
       type: list
       elements: str
+    retention:
+      description:
+        - Each archive of the deployment that retention looked at, by name, with the reason it is kept (the rules
+          that keep it, such as V(newest 3, daily 2026-12-05)) or removed (why each rule does not keep it, such as
+          V(not one of the newest 3, not the newest of day 2026-12-04)); empty when no retention rule is set.
+      type: dict
     note:
       description: Why nothing was downloaded when Compose offers no download of the deployment's type, else null.
       type: str
@@ -160,8 +173,14 @@ def _note(download, backup, kind):
     return 'backups of %s deployments cannot be downloaded; kept at Compose' % kind if download and kept else None
 
 
-def backup_report_row(trigger, host, deployment_name, finish=None, newest=None, pruned=(), deployment_id='',
-                      download=True, started=None, finished=None, outcome=None, error=None):
+def _reasons(decisions):
+    """{archive name: reason} from backup_retention's decisions, in their order (newest first)."""
+    return dict((os.path.basename(decision['path']), decision.get('reason')) for decision in decisions or ()
+                if isinstance(decision, dict) and isinstance(decision.get('path'), str))
+
+
+def backup_report_row(trigger, host, deployment_name, finish=None, newest=None, pruned=(), retention=(),
+                      deployment_id='', download=True, started=None, finished=None, outcome=None, error=None):
     trigger, finish, newest = _mapping(trigger), _mapping(finish), _mapping(newest)
     newest_backups = newest.get('backups') or []
     backup = finish.get('backup') or trigger.get('backup') or (newest_backups[0] if newest_backups else None)
@@ -186,6 +205,7 @@ def backup_report_row(trigger, host, deployment_name, finish=None, newest=None, 
         'sha256': file.get('sha256'),
         'resumed_bytes': file.get('resumed_bytes', 0),
         'pruned': [os.path.basename(path) for path in pruned or []],
+        'retention': _reasons(retention),
         'note': _note(download, backup, deployment.get('type')),
         'duration': round(ended - begun, 3) if begun is not None and ended is not None else None,
         'outcome': outcome,

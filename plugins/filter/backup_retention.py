@@ -19,7 +19,13 @@ description:
     pattern, so an id from the API such as C(.*) or C(a|b) selects nothing of other deployments) and the archive
     beside it exists. Files that cannot be read, and an empty id, select nothing. The files are read on the
     controller.
-  - The archives are ranked newest first by the UTC time in their names; the O(keep) newest are kept.
+  - An archive is kept when any rule keeps it, as restic's C(forget) does - the O(keep) newest; the newest archive
+    of each of the last O(keep_daily) days that have one; of the last O(keep_weekly) ISO weeks (Monday to Sunday,
+    so 2020-W53 runs from 2020-12-28 to 2021-01-03); of the last O(keep_monthly) months. With every rule at V(0),
+    every archive is kept.
+  - Times are each backup's C(created_at) as its sidecar records it, in UTC (a backup made at 00:30 at +05:00
+    counts for the day before), never the files' times. An archive whose sidecar gives no readable C(created_at)
+    is never removed and takes no place in any rule.
 positional: _input, deployment_id
 options:
   _input:
@@ -32,13 +38,27 @@ options:
     type: str
     required: true
   keep:
-    description: How many archives to keep, the newest; V(0) keeps all.
+    description: How many archives to keep, the newest; V(0) turns the rule off.
+    type: int
+    default: 0
+  keep_daily:
+    description: For how many of the last days that have an archive to keep the day's newest; V(0) turns the rule off.
+    type: int
+    default: 0
+  keep_weekly:
+    description: For how many of the last ISO weeks that have an archive to keep the week's newest; V(0) turns the rule off.
+    type: int
+    default: 0
+  keep_monthly:
+    description: For how many of the last months that have an archive to keep the month's newest; V(0) turns the rule off.
     type: int
     default: 0
   pending:
     description:
-      - Archives a check-mode run would download, not on disk yet. Each is ranked with the others, as a real run
-        downloads it before pruning; one already on disk or among the found ones is not counted twice.
+      - Archives a check-mode run would download, not on disk yet. Each is ranked with the others by the time in
+        its name (M(composeio.dbaas.compose_backup) names it by its backup's C(created_at), or by the current time
+        for a backup not made yet), as a real run downloads it before pruning; one already on disk or among the
+        found ones is not counted twice.
     type: list
     elements: path
     default: []
@@ -50,6 +70,12 @@ EXAMPLES = r'''
     path: "{{ item }}"
     state: absent
   loop: "{{ (found.files | composeio.dbaas.backup_retention(deployment.id, keep=7)).remove }}"
+
+- name: Keep the newest of each of the last 7 days, 4 weeks and 6 months, and say why each goes
+  ansible.builtin.debug:
+    msg: "{{ plan.decisions | rejectattr('keep') | map(attribute='reason') | list }}"
+  vars:
+    plan: "{{ found.files | composeio.dbaas.backup_retention(deployment.id, keep_daily=7, keep_weekly=4, keep_monthly=6) }}"
 '''
 
 RETURN = r'''
@@ -77,7 +103,10 @@ _value:
           description: Whether it is kept.
           type: bool
         reason:
-          description: Why, in words.
+          description:
+            - Why, in words. A kept archive names each rule that keeps it (V(newest 3, daily 2026-12-05, weekly
+              2026-W49, monthly 2026-12)); a removed one, why each rule does not (V(not one of the newest 3, not the
+              newest of day 2026-12-04)); one whose C(created_at) cannot be read says so.
           type: str
         pending:
           description: Whether it is a planned download, not on disk yet.
@@ -85,6 +114,8 @@ _value:
 '''
 
 import os
+
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._archive import SIDECAR_SUFFIX, read_sidecar
 from ansible_collections.composeio.dbaas.plugins.module_utils._retention import decide
@@ -104,7 +135,7 @@ def _archives_of(files, wanted):
     return archives
 
 
-def backup_retention(files, deployment_id, keep=0, pending=()):
+def backup_retention(files, deployment_id, keep=0, keep_daily=0, keep_weekly=0, keep_monthly=0, pending=()):
     wanted = '' if deployment_id is None else str(deployment_id)
     archives = _archives_of(files, wanted) if wanted else []
     known = set(archive['path'] for archive in archives)
@@ -112,7 +143,10 @@ def backup_retention(files, deployment_id, keep=0, pending=()):
         if wanted and isinstance(path, str) and path not in known and not os.path.exists(path):
             archives.append({'path': path, 'pending': True})
             known.add(path)
-    decisions = decide(archives, keep=keep)
+    try:
+        decisions = decide(archives, keep=keep, keep_daily=keep_daily, keep_weekly=keep_weekly, keep_monthly=keep_monthly)
+    except ValueError as exc:
+        raise AnsibleFilterError('backup_retention: %s' % exc) from None
     return {
         'keep': [decision['path'] for decision in decisions if decision['keep']],
         'remove': [decision['path'] for decision in decisions if not decision['keep']],

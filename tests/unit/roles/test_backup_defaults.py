@@ -11,9 +11,11 @@ from pathlib import Path
 
 import yaml
 
+from ansible_collections.composeio.dbaas.plugins.filter import backup_retention as retention_filter
 from ansible_collections.composeio.dbaas.plugins.module_utils._client import DEFAULT_API_URL
 from ansible_collections.composeio.dbaas.plugins.module_utils._module import TOKEN_VARS
 from ansible_collections.composeio.dbaas.plugins.module_utils._options import WAIT_ARGS
+from ansible_collections.composeio.dbaas.plugins.module_utils._retention import RULES
 
 ROLE = Path(__file__).resolve().parents[3] / 'roles' / 'backup'
 DEFAULTS = yaml.safe_load((ROLE / 'defaults' / 'main.yml').read_text())
@@ -44,3 +46,17 @@ def test_the_connection_defaults_are_the_modules():
 def test_the_wait_defaults_are_the_modules():
     for option in ('wait_timeout', 'poll_interval', 'poll_max_interval'):
         assert DEFAULTS['compose_backup_' + option] == WAIT_ARGS[option]['default']
+
+
+def test_each_retention_rule_is_a_role_variable_and_off_by_default():
+    # The rules are _retention.RULES; the role passes each to the backup_retention filter, whose default is the same.
+    documented = yaml.safe_load(retention_filter.DOCUMENTATION)['options']
+    for rule in RULES:
+        assert DEFAULTS['compose_backup_' + rule] == 0 == documented[rule]['default']
+        assert OPTIONS['compose_backup_' + rule]['type'] == 'int'
+    assert sorted(name for name in DEFAULTS if name.startswith('compose_backup_keep')) == sorted(
+        'compose_backup_' + rule for rule in RULES)
+
+
+def test_the_metrics_file_is_off_by_default():
+    assert DEFAULTS['compose_backup_metrics_file'] == '' == OPTIONS['compose_backup_metrics_file']['default']

@@ -15,7 +15,7 @@ NEW = {'id': 'b-new', 'created_at': '2026-12-02T10:00:01Z', 'is_downloadable': T
 RECIPE = {'id': 'r-1', 'status': 'complete'}
 SKIPPED = {'changed': False, 'skipped': True, 'skip_reason': 'Conditional result was False'}
 KEYS = ['host', 'deployment', 'deployment_id', 'type', 'action', 'recipe_id', 'backup_id', 'backup_created_at', 'file',
-        'downloaded', 'size', 'sha256', 'resumed_bytes', 'pruned', 'note', 'duration', 'outcome', 'error', '_finished']
+        'downloaded', 'size', 'sha256', 'resumed_bytes', 'pruned', 'retention', 'note', 'duration', 'outcome', 'error', '_finished']
 
 
 def download(backup, **extra):
@@ -52,7 +52,7 @@ def test_trigger_that_downloaded_at_once():
         'host': 'fizz-host', 'deployment': 'fizz-production', 'deployment_id': 'd' * 24, 'type': 'postgresql',
         'action': 'triggered', 'recipe_id': 'r-1', 'backup_id': 'b-new', 'backup_created_at': NEW['created_at'],
         'file': start['dest'], 'downloaded': True, 'size': 1048576, 'sha256': 'a' * 64, 'resumed_bytes': 0,
-        'pruned': ['fizz-production_20261130T000000Z_b-0.tar.gz'], 'note': None, 'duration': 5.25, 'outcome': 'ok',
+        'pruned': ['fizz-production_20261130T000000Z_b-0.tar.gz'], 'retention': {}, 'note': None, 'duration': 5.25, 'outcome': 'ok',
         'error': None, '_finished': 1005.25}
     assert list(got) == KEYS
 
@@ -155,3 +155,20 @@ def test_downloadable_types():
         True, True, False, False, False]
     # Not known yet: not downloadable; a type this collection does not know: the module asks the API.
     assert (downloadable_type(''), downloadable_type(None), downloadable_type('cassandra')) == (False, False, True)
+
+
+def test_retention_gives_each_archive_its_reason_by_name():
+    decisions = [
+        {'path': '/b/fizz-production_20261202T100001Z_b-new.tar.gz', 'keep': True, 'reason': 'newest 1, daily 2026-12-02',
+         'pending': False},
+        {'path': '/b/fizz-production_20261130T000000Z_b-0.tar.gz', 'keep': False,
+         'reason': 'not one of the newest 1, older than the last 1 day with an archive', 'pending': False},
+        'not a decision', {'reason': 'no path'}]
+    got = row(download(NEW), pruned=['/b/fizz-production_20261130T000000Z_b-0.tar.gz'], retention=decisions)
+    assert got['pruned'] == ['fizz-production_20261130T000000Z_b-0.tar.gz']
+    assert got['retention'] == {
+        'fizz-production_20261202T100001Z_b-new.tar.gz': 'newest 1, daily 2026-12-02',
+        'fizz-production_20261130T000000Z_b-0.tar.gz': 'not one of the newest 1, older than the last 1 day with an archive'}
+    assert list(got['retention']) == ['fizz-production_20261202T100001Z_b-new.tar.gz',
+                                      'fizz-production_20261130T000000Z_b-0.tar.gz']
+    assert row(download(NEW), retention=None)['retention'] == {}

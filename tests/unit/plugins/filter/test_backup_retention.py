@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The backup_retention filter, and the backup role's prune phase with it: an id from the API is text, never a pattern;
-the archives beyond keep go, newest first."""
+the archives no rule keeps go, by the created_at their sidecars record."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.composeio.dbaas.plugins.filter.backup_retention import FilterModule, backup_retention
 from ansible_collections.composeio.dbaas.plugins.module_utils._archive import sidecar_path, sidecar_text
@@ -94,7 +95,7 @@ def test_the_first_line_alone_names_the_deployment(tmp_path):
     got = backup_retention([str(side)], FIZZ, keep=1)
     assert got['keep'] == [str(tmp_path / 'fizz_20180101T120000Z_a.tar.gz')]
     assert dict((key, got['decisions'][0][key]) for key in ('keep', 'reason', 'pending')) == {
-        'keep': True, 'reason': 'one of the 1 newest', 'pending': False}
+        'keep': True, 'reason': 'newest 1', 'pending': False}
 
 
 def test_a_sidecar_without_its_archive_counts_for_nothing(folder):
@@ -108,8 +109,7 @@ def test_the_newest_are_kept_and_the_others_removed(folder):
         'fizz_20180103T120000Z_backup3.tar.gz', 'fizz_20180102T120000Z_backup2.tar.gz']
     assert [os.path.basename(path) for path in got['remove']] == ['fizz_20180101T120000Z_backup1.tar.gz']
     assert [(decision['keep'], decision['reason'], decision['pending']) for decision in got['decisions']] == [
-        (True, 'one of the 2 newest', False), (True, 'one of the 2 newest', False),
-        (False, 'older than the 2 newest', False)]
+        (True, 'newest 2', False), (True, 'newest 2', False), (False, 'not one of the newest 2', False)]
     assert backup_retention(sidecars(folder), FIZZ)['remove'] == []
 
 
@@ -135,18 +135,19 @@ PLAYBOOK = """
       vars:
         __backup_folder: "{{ folder }}"
         __backup_by_id: "{{ deployment_id }}"
-        compose_backup_keep: 1
+        compose_backup_keep: "{{ keep | default(1) }}"
     - name: Say what was pruned
       ansible.builtin.copy:
         dest: "{{ out }}/{{ inventory_hostname }}.json"
-        content: "{{ __backup_pruned | to_json }}"
+        content: "{{ __backup_retention | to_json }}"
         mode: "0600"
 """
 
 
-def prune(tmp_path, folder, ids):
-    """Run the role's prune phase for each deployment id at once (one host each, keeping 1, as the role runs over
-    an inventory): the archives each pruned, by id."""
+def prune(tmp_path, folder, ids, retention=False, **extra):
+    """Run the role's prune phase for each deployment id at once (one host each, keeping 1 unless extra says
+    otherwise, as the role runs over an inventory): the archives each pruned, by id; with retention, the whole
+    plan (keep, remove and decisions) instead."""
     playbook, inventory, out = tmp_path / 'prune.yml', tmp_path / 'hosts.yml', tmp_path / 'pruned'
     out.mkdir()
     playbook.write_text(PLAYBOOK)
@@ -155,11 +156,14 @@ def prune(tmp_path, folder, ids):
     inventory.write_text(json.dumps({'all': {'hosts': hosts}}))
     env = dict(os.environ, ANSIBLE_HOME=str(tmp_path / 'home'), ANSIBLE_NOCOLOR='true')
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory),
-                           str(playbook), '-e', json.dumps({'folder': str(folder), 'out': str(out)})],
+                           str(playbook), '-e', json.dumps(dict(extra, folder=str(folder), out=str(out)))],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    return dict((dep_id, [os.path.basename(path) for path in json.loads((out / (host + '.json')).read_text())])
-                for host, dep_id in ((host, hostvars['deployment_id']) for host, hostvars in hosts.items()))
+    plans = dict((hostvars['deployment_id'], json.loads((out / (host + '.json')).read_text()))
+                 for host, hostvars in hosts.items())
+    if retention:
+        return plans
+    return dict((dep_id, [os.path.basename(path) for path in plan.get('remove', [])]) for dep_id, plan in plans.items())
 
 
 def test_the_role_prunes_nothing_of_others_for_a_hostile_id(tmp_path, folder):
@@ -171,3 +175,75 @@ def test_the_role_prunes_nothing_of_others_for_a_hostile_id(tmp_path, folder):
     assert sorted(before - set(os.listdir(str(folder)))) == [
         'fizz_20180101T120000Z_backup1.tar.gz', 'fizz_20180101T120000Z_backup1.tar.gz.sha256',
         'fizz_20180102T120000Z_backup2.tar.gz', 'fizz_20180102T120000Z_backup2.tar.gz.sha256']
+
+
+def dated(folder, name, created_at, dep_id=FIZZ):
+    """An archive whose sidecar records created_at as compose_backup writes it; the name's time says otherwise."""
+    path = str(folder / ('fizz_20300101T000000Z_%s.tar.gz' % name))
+    Path(path).write_bytes(b'x')
+    with open(sidecar_path(path), 'w') as handle:
+        handle.write(sidecar_text(path, {'id': name, 'deployment_id': dep_id, 'created_at': created_at}, 'ab' * 32, 1))
+    return path
+
+
+def test_calendar_rules_go_by_the_sidecars_created_at_not_names_nor_file_times(tmp_path):
+    times = {'dec6': '2026-12-06T01:00:00.000Z', 'dec5late': '2026-12-05T23:59:59.000Z',
+             'dec5early': '2026-12-05T00:00:00.000Z', 'nov30': '2026-11-30T12:00:00.000Z',
+             'nov2': '2026-11-02T12:00:00.000Z', 'oct1': '2026-10-01T12:00:00.000Z'}
+    paths = dict((name, dated(tmp_path, name, when)) for name, when in times.items())
+    # The file times say the opposite of the sidecars.
+    for age, name in enumerate(times):
+        os.utime(paths[name], (1000000000 + age, 1000000000 + age))
+    got = backup_retention(sidecars(tmp_path), FIZZ, keep_daily=2, keep_weekly=1, keep_monthly=3)
+    names = dict((path, name) for name, path in paths.items())
+    assert [names[path] for path in got['keep']] == ['dec6', 'dec5late', 'nov30', 'oct1']
+    assert [names[path] for path in got['remove']] == ['dec5early', 'nov2']
+    assert dict((names[d['path']], d['reason']) for d in got['decisions']) == {
+        'dec6': 'daily 2026-12-06, weekly 2026-W49, monthly 2026-12',
+        'dec5late': 'daily 2026-12-05',
+        'dec5early': 'not the newest of day 2026-12-05, not the newest of week 2026-W49, not the newest of month 2026-12',
+        'nov30': 'monthly 2026-11',
+        'nov2': 'older than the last 2 days with an archive, older than the last 1 week with an archive, '
+                'not the newest of month 2026-11',
+        'oct1': 'monthly 2026-10',
+    }
+
+
+def test_an_archive_without_a_readable_time_is_counted_and_kept(tmp_path):
+    unknown = str(tmp_path / 'fizz_unknown-time_u.tar.gz')
+    Path(unknown).write_bytes(b'u')
+    with open(sidecar_path(unknown), 'w') as handle:
+        handle.write(sidecar_text(unknown, {'id': 'u', 'deployment_id': FIZZ, 'created_at': None}, 'ab' * 32, 1))
+    newer, older = dated(tmp_path, 'new', '2026-12-06T01:00:00Z'), dated(tmp_path, 'old', '2026-12-01T01:00:00Z')
+    got = backup_retention(sidecars(tmp_path), FIZZ, keep=1, keep_daily=1)
+    assert got['keep'] == [newer, unknown] and got['remove'] == [older]
+    assert got['decisions'][-1]['reason'] == 'its created_at (unnamed) cannot be read, so it is never removed'
+
+
+@pytest.mark.parametrize('option', ['keep_daily', 'keep_weekly', 'keep_monthly'])
+def test_a_bad_rule_is_an_error_naming_it(folder, option):
+    with pytest.raises(AnsibleFilterError, match='backup_retention: %s must be a whole number' % option):
+        backup_retention(sidecars(folder), FIZZ, **{option: 'many'})
+
+
+def test_the_role_prunes_by_the_calendar_and_keeps_an_unreadable_time(tmp_path):
+    folder = tmp_path / 'backups'
+    folder.mkdir()
+    for name, when in (('a', '2026-12-06T01:00:00Z'), ('b', '2026-12-05T20:00:00Z'), ('c', '2026-12-05T10:00:00Z'),
+                       ('d', '2026-11-01T10:00:00Z')):
+        dated(folder, name, when)
+    # Not named with a time: still found, and kept.
+    unknown = folder / 'fizz_unknown-time_u.tar.gz'
+    unknown.write_bytes(b'u')
+    with open(sidecar_path(str(unknown)), 'w') as handle:
+        handle.write(sidecar_text(str(unknown), {'id': 'u', 'deployment_id': FIZZ, 'created_at': 'soon'}, 'ab' * 32, 1))
+    plan = prune(tmp_path, folder, [FIZZ], retention=True, keep=0, compose_backup_keep_daily=2)[FIZZ]
+    assert dict((os.path.basename(d['path']), (d['keep'], d['reason'])) for d in plan['decisions']) == {
+        'fizz_20300101T000000Z_a.tar.gz': (True, 'daily 2026-12-06'),
+        'fizz_20300101T000000Z_b.tar.gz': (True, 'daily 2026-12-05'),
+        'fizz_20300101T000000Z_c.tar.gz': (False, 'not the newest of day 2026-12-05'),
+        'fizz_20300101T000000Z_d.tar.gz': (False, 'older than the last 2 days with an archive'),
+        'fizz_unknown-time_u.tar.gz': (True, 'its created_at (soon) cannot be read, so it is never removed')}
+    assert sorted(os.listdir(str(folder))) == sorted(
+        name + suffix for name in ('fizz_20300101T000000Z_a.tar.gz', 'fizz_20300101T000000Z_b.tar.gz',
+                                   'fizz_unknown-time_u.tar.gz') for suffix in ('', '.sha256'))

@@ -187,9 +187,9 @@ def test_reasons_name_the_rules_that_keep_and_why_the_others_go():
         '2026-12-01T12:00:00Z': 'daily 2026-12-01',
         '2026-11-30T12:00:00Z': 'monthly 2026-11',
         '2026-11-01T12:00:00Z': 'not one of the newest 1, older than the last 2 days with an archive, '
-                                'older than the last 1 weeks with an archive, not the newest of month 2026-11',
+                                'older than the last 1 week with an archive, not the newest of month 2026-11',
         '2026-10-01T12:00:00Z': 'not one of the newest 1, older than the last 2 days with an archive, '
-                                'older than the last 1 weeks with an archive, '
+                                'older than the last 1 week with an archive, '
                                 'older than the last 2 months with an archive',
     }
     assert [d['keep'] for d in decisions] == [True, False, True, True, False, False]
