@@ -123,7 +123,7 @@ def decide(archives: list[dict], **options) -> list[dict]:
                 taken.append(period)
                 kept.append('%s %s' % (option[len('keep_'):], period))
             else:
-                refused.append('older than the last %d %ss with an archive' % (limit, noun))
+                refused.append('older than the last %d %s%s with an archive' % (limit, noun, 's' if limit > 1 else ''))
         decisions.append(dict(archive, keep=bool(kept), reason=', '.join(kept or refused)))
     decisions += [dict(archive, keep=True, reason=_unreadable(archive))
                   for archive in sorted(undated, key=lambda archive: archive['path'])]
