@@ -80,9 +80,9 @@ def _finished(outcome):
         return 0.0
 
 
-def backup_outcomes(outcomes, play_hosts):
-    outcomes = [outcome for outcome in outcomes or () if isinstance(outcome, dict) and outcome]
-    rows = [dict((key, value) for key, value in outcome.items() if key != '_finished') for outcome in outcomes]
+def deployment_labels(rows):
+    """How the summary (and the metrics' deployment label) names each row's deployment: its name, followed by its id
+    when two rows share that name."""
     names = Counter(row.get('deployment') for row in rows)
     labels = []
     for row in rows:
@@ -90,6 +90,13 @@ def backup_outcomes(outcomes, play_hosts):
         if names[label] > 1:
             label = '%s (%s)' % (label, row.get('deployment_id') or 'host %s' % row.get('host'))
         labels.append(label)
+    return labels
+
+
+def backup_outcomes(outcomes, play_hosts):
+    outcomes = [outcome for outcome in outcomes or () if isinstance(outcome, dict) and outcome]
+    rows = [dict((key, value) for key, value in outcome.items() if key != '_finished') for outcome in outcomes]
+    labels = deployment_labels(rows)
     seen = set(row.get('host') for row in rows)
     order = dict((host, index) for index, host in enumerate(play_hosts or ()))
     missing = [host for host in play_hosts or () if host not in seen]

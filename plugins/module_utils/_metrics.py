@@ -24,6 +24,8 @@ SERIES = (
     ('last_run_success', 'Whether the last run that covered the deployment succeeded (1) or failed (0).'),
 )
 RUN_SERIES = ('run_timestamp_seconds', 'When the backup role last wrote this file.')
+# The report rows' outcomes that say something of a deployment's backups; check mode's planned says nothing.
+OUTCOMES = ('ok', 'failed')
 _LINE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)(?:\s+\S+)?$')
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
 _UNESCAPE = {'\\\\': '\\', '\\"': '"', '\\n': '\n'}
@@ -80,12 +82,17 @@ def _created(row, run_time):
         return run_time
 
 
+def row_name(row):
+    """The deployment label of a report row: its deployment, else its host."""
+    return row.get('deployment') or row.get('host')
+
+
 def merge(previous, rows, run_time):
     """The state after this run: previous (from parse) updated by the report rows of a real (not check mode) run."""
     state = {name: dict(entry) for name, entry in previous.items()}
     for row in rows:
-        name = row.get('deployment') or row.get('host')
-        if not name or row.get('outcome') not in ('ok', 'failed'):
+        name = row_name(row)
+        if not name or row.get('outcome') not in OUTCOMES:
             continue
         entry = state.setdefault(name, {'last_success_timestamp_seconds': 0.0})
         entry['type'] = row.get('type') or entry.get('type') or ''

@@ -94,7 +94,24 @@ def test_the_command_line(planted):
     assert report.read_bytes() == b'{"a": 1}\n' and victim.read_text() == 'precious\n'
     folder = subprocess.run([sys.executable, str(SCRIPT), str(report.parent)], input=b'{}', capture_output=True,
                             timeout=60, check=False)
-    assert folder.returncode == 1 and b'cannot write the report: ' in folder.stderr
+    assert folder.returncode == 1 and folder.stderr.startswith(b'compose_backup_report: cannot write %s: '
+                                                                % str(report.parent).encode())
+
+
+def test_the_metrics_file_is_written_readable_by_others_and_errors_name_its_variable(tmp_path):
+    path = tmp_path / 'compose_backup.prom'
+    done = subprocess.run([sys.executable, str(SCRIPT), '--mode', '0644', '--option', 'compose_backup_metrics_file',
+                           str(path)], input=b'up 1\n', capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert path.read_bytes() == b'up 1\n' and stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert entries(tmp_path) == ['compose_backup.prom']
+    missing = subprocess.run([sys.executable, str(SCRIPT), '--mode', '0644', '--option', 'compose_backup_metrics_file',
+                              str(tmp_path / 'absent' / 'x.prom')], input=b'', capture_output=True, timeout=60,
+                             check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(b'compose_backup_metrics_file: cannot write %s: ' % str(tmp_path / 'absent' / 'x.prom').encode())
+    with pytest.raises(writer.ReportError, match='set compose_backup_metrics_file to a file path'):
+        writer.write_report(str(tmp_path), b'', option='compose_backup_metrics_file')
 
 
 PLAYBOOK = """
@@ -127,3 +144,39 @@ def test_the_role_replaces_a_link_at_the_report_path(tmp_path, planted):
     assert victim.read_text() == 'precious\n'
     assert not report.is_symlink() and stat.S_IMODE(report.stat().st_mode) == 0o600
     assert json.loads(report.read_text())['totals']['deployments'] == 0
+
+
+def test_the_role_writes_the_metrics_file_and_check_mode_only_says_so(tmp_path):
+    folder = tmp_path / 'backups'
+    folder.mkdir()
+    metrics = folder / 'compose_backup.prom'
+    playbook = tmp_path / 'report.yml'
+    playbook.write_text(PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_HOME=str(tmp_path / 'home'), ANSIBLE_NOCOLOR='true',
+               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+    outcome = {'host': 'localhost', 'deployment': 'fizz', 'deployment_id': 'f' * 24, 'type': 'redis', 'outcome': 'ok',
+               'action': 'reused', 'backup_id': 'b' * 24, 'backup_created_at': '2026-12-05T00:00:00.000Z',
+               'file': None, 'downloaded': False, 'note': None, 'pruned': [], 'retention': {}, 'error': None,
+               'size': 2048, 'duration': 1.5, '_finished': 1}
+
+    def play(*args, **extra):
+        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook), '-e',
+                               json.dumps(dict({'folder': str(folder), 'compose_backup_report': '',
+                                                'compose_backup_metrics_file': str(metrics), '__backup_reporting': True,
+                                                '__backup_downloads': True, '__backup_outcome': outcome}, **extra))]
+                              + list(args), capture_output=True, text=True, env=env, timeout=300, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    out = play('--check')
+    assert 'Check mode, nothing written: the run would write %s (mode 0644) with the freshness metrics of fizz.' % (
+        metrics) in out
+    assert not metrics.exists()
+    play()
+    assert stat.S_IMODE(metrics.stat().st_mode) == 0o644
+    assert 'compose_backup_last_success_timestamp_seconds{deployment="fizz",type="redis"} 1796428800' in metrics.read_text()
+    assert entries(folder) == ['compose_backup.prom']
+    # A run that secured no backup (--tags trigger alone: no wait, no download) leaves the file as it was.
+    before = metrics.read_text()
+    play(__backup_downloads=False, __backup_outcome=dict(outcome, backup_created_at=None))
+    assert metrics.read_text() == before

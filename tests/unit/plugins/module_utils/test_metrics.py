@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._metrics import MetricsError, merge, parse, render
 
-NIGHT1 = 1796515200.0  # 2026-12-05T00:00:00Z
+NIGHT1 = 1796515200.0  # 2026-12-06T00:00:00Z
 NIGHT2 = NIGHT1 + 86400
 
 
