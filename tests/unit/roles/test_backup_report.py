@@ -94,8 +94,8 @@ def test_the_command_line(planted):
     assert report.read_bytes() == b'{"a": 1}\n' and victim.read_text() == 'precious\n'
     folder = subprocess.run([sys.executable, str(SCRIPT), str(report.parent)], input=b'{}', capture_output=True,
                             timeout=60, check=False)
-    assert folder.returncode == 1 and folder.stderr.startswith(b'compose_backup_report: cannot write %s: '
-                                                                % str(report.parent).encode())
+    expected = b'compose_backup_report: cannot write %s: ' % str(report.parent).encode()
+    assert folder.returncode == 1 and folder.stderr.startswith(expected)
 
 
 def test_the_metrics_file_is_written_readable_by_others_and_errors_name_its_variable(tmp_path):
