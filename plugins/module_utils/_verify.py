@@ -212,6 +212,7 @@ class BackgroundCheck:
 
     def __init__(self):
         self._check = ArchiveCheck()
+        self._failed = None
         self._pieces = queue.Queue(self.DEPTH)
         self._thread = threading.Thread(target=self._run, name='archive-check', daemon=True)
         self._thread.start()
@@ -221,7 +222,12 @@ class BackgroundCheck:
             data = self._pieces.get()
             if data is None:
                 return
-            self._check.update(data)
+            if self._failed is not None:
+                continue  # keep taking pieces: a download never waits on a check that stopped
+            try:
+                self._check.update(data)
+            except Exception as exc:  # pylint: disable=broad-except
+                self._failed = exc
 
     def update(self, data):
         self._pieces.put(bytes(data))
@@ -234,4 +240,7 @@ class BackgroundCheck:
 
     def result(self):
         self.close()
+        if self._failed is not None:
+            raise ArchiveDamaged('the archive could not be checked (%s: %s); set verify_archive to false to keep it '
+                                 'unchecked' % (type(self._failed).__name__, self._failed))
         return self._check.result()

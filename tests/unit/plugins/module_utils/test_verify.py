@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from ansible_collections.composeio.dbaas.plugins.module_utils._verify import STEP, ArchiveCheck, ArchiveDamaged
+from ansible_collections.composeio.dbaas.plugins.module_utils._verify import STEP, ArchiveCheck, ArchiveDamaged, BackgroundCheck
 
 
 def make_tar(members, fmt=tarfile.GNU_FORMAT, gzipped=True):
@@ -156,3 +156,29 @@ def test_inflates_in_bounded_steps():
     verify.update(data)
     assert verify.result()['uncompressed_size'] > 64 << 20
     assert len(data) < 1 << 20 and max(sizes) <= STEP and len(sizes) > 64
+
+
+def test_background_check_gives_the_same_verdict():
+    data = make_tar(MEMBERS)
+    check = BackgroundCheck()
+    for start in range(0, len(data), 4096):
+        check.update(data[start:start + 4096])
+    assert check.result() == check_pieces(data)
+
+
+def check_pieces(data):
+    verify = ArchiveCheck()
+    verify.update(data)
+    return verify.result()
+
+
+def test_a_check_that_breaks_never_blocks_the_download(monkeypatch):
+    """A bug in the check must not hang the transfer: more pieces than the queue holds still go through."""
+    def broken(self, data):
+        raise RuntimeError('boom')
+    monkeypatch.setattr(ArchiveCheck, 'update', broken)
+    check = BackgroundCheck()
+    for dummy in range(BackgroundCheck.DEPTH * 4):
+        check.update(b'x' * 100)
+    with pytest.raises(ArchiveDamaged, match=r'could not be checked \(RuntimeError: boom\)'):
+        check.result()
