@@ -210,6 +210,18 @@ def install(path, archive_tmp, sidecar_tmp, move=None):
     fsync_dir(folder)
 
 
+def _stat(path):
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _same_file(known, path):
+    now = _stat(path)
+    return now is not None and os.path.samestat(known, now)
+
+
 def place(path, archive_tmp, backup, sha256, size, mode, lock, move=None, archive=None):
     """Put a downloaded archive and its sidecar in place together: the sidecar is written first, beside the
     destination, so that a full disk fails before anything there changes; then install() runs under lock (the
@@ -222,13 +234,17 @@ def place(path, archive_tmp, backup, sha256, size, mode, lock, move=None, archiv
             'cannot write the checksum file %s: %s' % (sidecar_path(path), os_reason(exc)),
             hint='the new archive was discarded and %s left as it was, so the next run downloads again; free '
                  'space in %s (or fix its permissions), then run the task again' % (path, os.path.dirname(path)))
+    ours = _stat(archive_tmp)
     try:
         with lock:
             install(path, archive_tmp, sidecar_tmp, move=move)
     finally:
-        # Gone once renamed; still there if a step failed, or if unsafe_writes copied it into place.
+        # Gone once renamed; still there if a step failed, or if unsafe_writes copied it into place. The archive's
+        # temporary file is removed only while it is still the one written here: once it is renamed, a run that
+        # waited for the same backup's partial file may already have started a fresh one under that name.
         remove(sidecar_tmp)
-        remove(archive_tmp)
+        if ours is not None and _same_file(ours, archive_tmp):
+            remove(archive_tmp)
 
 
 def stale_parts(folder, deployment_name, dest_name=None, keep=None):

@@ -138,7 +138,7 @@ def test_the_role_replaces_a_link_at_the_report_path(tmp_path, planted):
                                'folder': str(report.parent), 'compose_backup_report': str(report),
                                # No deployment ran here: the report.yml tasks alone, with this host as the one that
                                # reports, as after a run whose download phase ran.
-                               '__backup_reporting': True, '__backup_download_phase': True})],
+                               '__backup_reporter': 'localhost', '__backup_download_phase': True})],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert victim.read_text() == 'precious\n'
@@ -162,7 +162,7 @@ def test_the_role_writes_the_metrics_file_and_check_mode_only_says_so(tmp_path):
     def play(*args, **extra):
         done = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook), '-e',
                                json.dumps(dict({'folder': str(folder), 'compose_backup_report': '',
-                                                'compose_backup_metrics_file': str(metrics), '__backup_reporting': True,
+                                                'compose_backup_metrics_file': str(metrics), '__backup_reporter': 'localhost',
                                                 '__backup_downloads': True, '__backup_outcome': outcome}, **extra))]
                               + list(args), capture_output=True, text=True, env=env, timeout=300, check=False)
         assert done.returncode == 0, done.stdout + done.stderr

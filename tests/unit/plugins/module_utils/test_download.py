@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -399,3 +400,21 @@ def test_the_stale_sweep_spares_the_part_to_resume_and_a_locked_one(tmp_path):
         fcntl.flock(busy.fileno(), fcntl.LOCK_EX)
         stale = _archive.stale_parts(str(tmp_path), 'fizz', 'a.tar.gz', keep=parts[0])
     assert [path for path, dummy in stale] == [parts[1], parts[1] + '.json']
+
+
+def test_place_leaves_a_fresh_part_that_a_waiting_run_started_under_the_same_name(tmp_path):
+    """Once the part is renamed into place, a run that waited for its lock starts a fresh one under that name: the
+    cleanup after install must not remove that one (it did, and the other run then failed with ENOENT)."""
+    part = tmp_path / '.a.tar.gz.b1.part'
+    part.write_bytes(b'archive')
+    dest = str(tmp_path / 'a.tar.gz')
+
+    def move_then_another_run_starts(src, target):
+        os.replace(src, target)
+        if src == str(part):
+            part.write_bytes(b'the next run')
+
+    _archive.place(dest, str(part), {'id': 'b1'}, hashlib.sha256(b'archive').hexdigest(), 7, 0o600,
+                   lock=contextlib.nullcontext(), move=move_then_another_run_starts)
+    assert part.read_bytes() == b'the next run'
+    assert (tmp_path / 'a.tar.gz').read_bytes() == b'archive'
