@@ -60,7 +60,9 @@ _value:
       description: The cluster to restore onto, or null.
       type: str
     error:
-      description: Why the drill cannot start (no such deployment, several of that name, nowhere to restore it), else null.
+      description:
+        - Why the drill cannot start, else null - no such deployment; several of its name (their drills would give their
+          scratch deployments one name, even when the source is found by O(deployment_id)); nowhere to restore it.
       type: str
 '''
 

@@ -128,8 +128,8 @@ def find_leftovers(deployments, sources, now, min_age=0):
 def plan_source(deployments, name=None, deployment_id=None, datacenter=None):
     """The source deployment of one drill and where to restore it: {deployment, datacenter, cluster_id, error}.
 
-    The source is the deployment with deployment_id, else the one named name exactly (several of that name is an
-    error). It is restored into datacenter when given, else onto the source's own dedicated cluster (cluster_id):
+    The source is the deployment with deployment_id, else the one named name exactly. Several of its name is an
+    error, by id too: each drill would name its scratch deployment the same. It is restored into datacenter when given, else onto the source's own dedicated cluster (cluster_id):
     the API says which cluster a deployment runs on, but not which datacenter.
     """
     deployments = [_mapping(dep) for dep in deployments or ()]
@@ -143,9 +143,12 @@ def plan_source(deployments, name=None, deployment_id=None, datacenter=None):
     if not matches:
         plan['error'] = missing
         return plan
-    if len(matches) > 1:
-        plan['error'] = ('%d deployments are named %r (%s); drill them by id, as hosts of the composeio.dbaas.compose '
-                         'inventory plugin' % (len(matches), name, ', '.join(sorted(str(dep.get('id')) for dep in matches))))
+    # A scratch deployment is named after its source: the drills of two deployments of one name would collide.
+    namesakes = [dep for dep in deployments if dep.get('name') == matches[0].get('name')]
+    if len(namesakes) > 1:
+        plan['error'] = ('%d deployments are named %r (%s); a drill names its scratch deployment after its source, so '
+                         'their drills would take the same name: rename all but one to drill them'
+                         % (len(namesakes), matches[0].get('name'), ', '.join(sorted(str(dep.get('id')) for dep in namesakes))))
         return plan
     source = matches[0]
     plan['deployment'] = dict((key, source.get(key)) for key in ('id', 'name', 'type', 'version', 'cluster_id'))

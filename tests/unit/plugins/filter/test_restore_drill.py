@@ -169,7 +169,9 @@ SOURCE_CASES = [
     ([FIZZ], 'Fizz', '', 'aws:us-east-1', None, None, None, "no deployment named 'Fizz' is visible"),
     ([FIZZ], 'fizz', 'b' * 24, 'aws:us-east-1', None, None, None, 'no deployment has id %s (fizz)' % ('b' * 24)),
     ([FIZZ, dict(FIZZ, id='9' * 24)], 'fizz', '', 'aws:us-east-1', None, None, None,
-     "2 deployments are named 'fizz' (%s, %s)" % ('9' * 24, 'a' * 24)),
+     "2 deployments are named 'fizz' (%s, %s); a drill names its scratch deployment after its source" % ('9' * 24, 'a' * 24)),
+    # By id too: both drills would take the same scratch name.
+    ([FIZZ, dict(FIZZ, id='9' * 24)], 'fizz', '9' * 24, 'aws:us-east-1', None, None, None, "2 deployments are named 'fizz'"),
 ]
 
 
