@@ -164,4 +164,3 @@ def test_a_delete_dropped_after_processing_started_the_deprovisioning(sim):
     assert [(r['name'], r['status']) for r in recipes] == [('Restore', 'complete'), ('Deprovision', 'running')]
     logged = [e for e in sim.control.requests() if e['method'] == 'DELETE']
     assert len(logged) == 1 and logged[0]['status'] is None and logged[0]['fault'] is not None
-

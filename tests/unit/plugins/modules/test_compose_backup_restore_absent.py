@@ -46,11 +46,9 @@ def recipes(api, *items, dep=DRILL_ID, **kwargs):
     api.get(BASE + '/deployments/%s/recipes' % dep, **kwargs)
 
 
-def details(api, dep=DRILL, **kwargs):
-    if not kwargs:
-        kwargs['json'] = dict(dep, version='9.6.10', connection_strings={'direct': [SECRET]},
-                              ca_certificate_base64='Q0E=')
-    api.get(BASE + '/deployments/' + dep['id'], **kwargs)
+def details(api):
+    detail = dict(DRILL, version='9.6.10', connection_strings={'direct': [SECRET]}, ca_certificate_base64='Q0E=')
+    api.get(BASE + '/deployments/' + DRILL_ID, json=detail)
 
 
 def delete(api, **kwargs):
