@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 name: restore_drill_leftovers
 short_description: The scratch deployments that earlier restore drills left behind
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - composeio.dbaas maintainers (@composeio)
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 name: restore_drill_row
 short_description: One drill's line of the restore drill's report
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - composeio.dbaas maintainers (@composeio)
 description:

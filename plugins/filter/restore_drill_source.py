@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 name: restore_drill_source
 short_description: The source deployment of a restore drill, and where to restore it
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - composeio.dbaas maintainers (@composeio)
 description:
