@@ -129,8 +129,9 @@ def plan_source(deployments, name=None, deployment_id=None, datacenter=None):
     """The source deployment of one drill and where to restore it: {deployment, datacenter, cluster_id, error}.
 
     The source is the deployment with deployment_id, else the one named name exactly. Several of its name is an
-    error, by id too: each drill would name its scratch deployment the same. It is restored into datacenter when given, else onto the source's own dedicated cluster (cluster_id):
-    the API says which cluster a deployment runs on, but not which datacenter.
+    error, by id too: each drill would name its scratch deployment the same. It is restored into datacenter when
+    given, else onto the source's own dedicated cluster (cluster_id): the API says which cluster a deployment runs on,
+    but not which datacenter.
     """
     deployments = [_mapping(dep) for dep in deployments or ()]
     plan = {'deployment': None, 'datacenter': None, 'cluster_id': None, 'error': None}

@@ -223,7 +223,8 @@ KEYS = ['host', 'deployment', 'deployment_id', 'type', 'version', 'backup_id', '
         'scratch_id', 'action', 'restore_seconds', 'check', 'removed', 'removal', 'leftovers', 'outcome', 'error']
 
 
-def drill_row(restore=DONE, **kwargs):
+def drill_row(restore=None, **kwargs):
+    restore = DONE if restore is None else restore
     kwargs.setdefault('name', 'fizz')
     kwargs.setdefault('source', PLAN)
     kwargs.setdefault('scratch', 'fizz-drill-20261206T030000')
