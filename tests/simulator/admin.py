@@ -23,6 +23,8 @@ PATCHABLE = {
     'link_host': ((str, type(None)), 'a host name such as localhost, or null'),
     'archive_content': ((str,), 'one of ' + ', '.join(CONTENTS)),
     'archive_damage': ((str, type(None)), 'one of ' + ', '.join(DAMAGES) + ', or null'),
+    'fail_deprovision': ((str, type(None)), 'a string (the status_detail) or null'),
+    'stall_deprovision': ((bool,), 'true or false'),
 }
 # Checked further than their type, by the seed's own rules.
 CHECKED = {'archive_content': archive_content, 'archive_damage': archive_damage}
@@ -61,6 +63,8 @@ def _state(sim):
             'archive_content': dep.archive_content, 'archive_damage': dep.archive_damage,
             'fail_next_recipe': dep.fail_next_recipe, 'never_appear': dep.never_appear,
             'provision_recipe_id': dep.provision_recipe_id, 'restored_from': dep.restored_from,
+            'deprovision_recipe_id': dep.deprovision_recipe_id, 'fail_deprovision': dep.fail_deprovision,
+            'stall_deprovision': dep.stall_deprovision,
             'backups': backups,
         })
     recipes = []

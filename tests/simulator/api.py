@@ -118,6 +118,13 @@ def get_deployment(ctx, dep_id):
     return json_response(200, deployment_detail(ctx, dep)) if dep else error(404, 'Not found')
 
 
+def delete_deployment(ctx, dep_id):
+    dep = _deployment(ctx, dep_id)
+    if dep is None:
+        return error(404, 'Not found')
+    return json_response(202, recipe_json(ctx.state.deprovision(dep)))
+
+
 def list_backups(ctx, dep_id):
     dep = _deployment(ctx, dep_id)
     if dep is None:
@@ -196,7 +203,7 @@ def datacenters(ctx):
 
 ROUTES = [
     (re.compile(r'^/deployments$'), {'GET': list_deployments}),
-    (re.compile(r'^/deployments/([^/]+)$'), {'GET': get_deployment}),
+    (re.compile(r'^/deployments/([^/]+)$'), {'GET': get_deployment, 'DELETE': delete_deployment}),
     (re.compile(r'^/deployments/([^/]+)/backups$'), {'GET': list_backups, 'POST': start_backup}),
     (re.compile(r'^/deployments/([^/]+)/backups/([^/]+)$'), {'GET': get_backup}),
     (re.compile(r'^/deployments/([^/]+)/backups/([^/]+)/restore$'), {'POST': restore}),

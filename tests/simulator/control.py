@@ -69,7 +69,7 @@ class SimControl:
 
     def patch_deployment(self, dep_id, **changes):
         """fail_next_recipe, never_appear, backup_size, downloadable, restorable, link_scheme, link_host,
-        archive_content, archive_damage."""
+        archive_content, archive_damage, fail_deprovision, stall_deprovision."""
         return self._call('PATCH', '/deployments/' + quote(dep_id, safe=''), changes)
 
     def set_recipe(self, recipe_id, status, status_detail=None):

@@ -79,6 +79,11 @@ class Deployment:
     link_host: str | None = None
     archive_content: str = 'random'
     archive_damage: str | None = None
+    # The deprovision recipe of the last DELETE; while it runs, another DELETE answers with it.
+    deprovision_recipe_id: str = ''
+    # One-shot switches for the next deprovision recipe: end failed with this detail, or stay running (pinned).
+    fail_deprovision: str | None = None
+    stall_deprovision: bool = False
 
     @property
     def archive_spec(self):
@@ -268,7 +273,7 @@ class State:
         return recipe
 
     def _start(self, recipe):
-        if recipe.seconds == 0 or recipe.polls_needed == 0:
+        if not recipe.pinned and (recipe.seconds == 0 or recipe.polls_needed == 0):
             self._finish(recipe, recipe.created)
         return recipe
 
@@ -281,6 +286,24 @@ class State:
         elif dep.never_appear:
             recipe.outcome = 'never_appear'
             dep.never_appear = False
+        return self._start(recipe)
+
+    def deprovision(self, dep):
+        """DELETE /deployments/:id: the running deprovision recipe if there is one (a second DELETE starts nothing),
+        else a new one. The deployment goes when the recipe completes; a failed one leaves it in place."""
+        running = self.recipes.get(dep.deprovision_recipe_id)
+        if running is not None and running.status not in TERMINAL:
+            return running
+        recipe = self._new_recipe(dep, 'deprovision', 'Recipes::Deployment::Deprovision', 'Deprovision', 4,
+                                  'Deprovisioning deployment')
+        dep.deprovision_recipe_id = recipe.id
+        if dep.fail_deprovision is not None:
+            recipe.outcome, recipe.fail_detail = 'failed', dep.fail_deprovision
+            dep.fail_deprovision = None
+        if dep.stall_deprovision:
+            # Running until POST /_sim/recipes/<id> moves it on.
+            recipe.pinned = True
+            dep.stall_deprovision = False
         return self._start(recipe)
 
     def tick(self):
@@ -328,6 +351,11 @@ class State:
             return
         if recipe.kind == 'restore':
             dep.ready = True
+        elif recipe.kind == 'deprovision':
+            # The deployment and its backups go; its recipes stay (recipes are kept for ever).
+            del self.deployments[dep.id]
+            for backup_id in [b.id for b in self.backups.values() if b.deployment_id == dep.id]:
+                del self.backups[backup_id]
         elif recipe.kind == 'backup' and recipe.outcome == 'complete':
             # Compose keeps one on-demand backup; swapping at completion leaves no moment without one.
             for old in [b for b in self.backups.values() if b.deployment_id == dep.id and b.type == 'on_demand']:

@@ -69,6 +69,25 @@ def test_restores_the_newest_restorable_backup(api, run_module, fake_time):
     assert result['recipe']['status'] == 'complete'
     assert json.loads(api.calls[2].request.body) == {'deployment': {'name': 'fizz-restored', 'datacenter': 'aws:us-east-1'}}
     assert 'SIMPASS' not in out
+    # From the POST to the end of the wait, by the client's clock: here the one sleep between the two looks.
+    assert len(fake_time.sleeps) == 1 and result['seconds'] == fake_time.sleeps[0] > 0
+
+
+def test_seconds_counts_the_look_after_a_lost_answer_too(api, run_module, fake_time):
+    dropped_post(api)
+    listing(api, SOURCE)
+    found_created(api)
+    result, dummy = run_module(compose_backup_restore, ARGS)
+    assert result['seconds'] == sum(fake_time.sleeps) == 1.0
+
+
+def test_seconds_is_null_without_wait(api, run_module, fake_time):
+    listing(api, SOURCE)
+    backups(api)
+    restore_post(api)
+    details(api)
+    result, dummy = run_module(compose_backup_restore, dict(ARGS, wait=False))
+    assert (result['changed'], result['seconds']) == (True, None)
 
 
 def test_existing_name_of_the_same_type_changes_nothing(api, run_module, fake_time):
@@ -76,7 +95,7 @@ def test_existing_name_of_the_same_type_changes_nothing(api, run_module, fake_ti
     api.get(BASE + '/deployments/%s/recipes' % NEW, json={'_embedded': {'recipes': [{'id': RID, 'status': 'complete'}]}})
     details(api)
     result, dummy = run_module(compose_backup_restore, ARGS)
-    assert (result['changed'], result['action'], result['backup']) == (False, 'exists', None)
+    assert (result['changed'], result['action'], result['backup'], result['seconds']) == (False, 'exists', None, None)
     assert result['deployment']['id'] == NEW
 
 
@@ -190,7 +209,10 @@ def test_timeout_fails_with_changed_and_the_recipe_id(api, run_module, fake_time
 
 @pytest.mark.parametrize('args, message', [
     (dict(ARGS, cluster_id='c' * 24), 'parameters are mutually exclusive: datacenter|cluster_id'),
-    ({'deployment_name': 'x', 'name': 'y'}, 'one of the following is required: datacenter, cluster_id'),
+    ({'deployment_name': 'x', 'name': 'y'}, 'state is present but any of the following are missing: datacenter, cluster_id'),
+    ({'name': 'y', 'datacenter': 'aws:us-east-1'},
+     'state is present but any of the following are missing: deployment_id, deployment_name'),
+    (dict(ARGS, restored_id=NEW), 'restored_id applies to state=absent only'),
     (dict(ARGS, datacenter='us-east'), "datacenter must be a slug such as aws:us-east-1"),
     (dict(ARGS, name='  '), 'name must not be empty'),
     (dict(ARGS, backup_id='newest'), 'backup_id must be 24 lowercase hexadecimal characters'),
