@@ -107,14 +107,14 @@ class ItemFailed(Exception):
 
 def item_module(module, params, label):
     """The module one item's job sees: a shallow copy of the task's module with the item's params, whose warnings are
-    collected (prefixed with label) and whose fail_json raises ItemFailed, from the job or from AnsibleModule's own
-    methods (atomic_move, the file attributes), instead of ending the process."""
+    collected (in `warnings`, as label and text) and whose fail_json raises ItemFailed, from the job or from
+    AnsibleModule's own methods (atomic_move, the file attributes), instead of ending the process."""
     item = copy.copy(module)
     item.params = params
     item.warnings = []
 
     def warn(text):
-        item.warnings.append('%s: %s' % (label, text))
+        item.warnings.append((label, text))
 
     def fail_json(msg, **result):
         raise ItemFailed(msg, result)
@@ -131,8 +131,9 @@ def first_line(text):
 def run_jobs(module, items, make_job, caps, noun='items'):
     """make_job(item_module, client).run() for each (label, params) of items, caps.items at once; return the task's
     result: `results` (one per item, in the order of items, each with `failed` and, when failed, `msg`), `changed`,
-    `elapsed` and, with --diff, `diff` (one per item that ran, headed by its label). When an item failed, the task
-    fails through module.fail_json naming them, with the same result.
+    `elapsed` and, with --diff, `diff` (one per item that ran, headed by its label). The items' warnings are given
+    once each, prefixed with the item's label. When an item failed, the task fails through module.fail_json naming
+    them, with the same result.
 
     The task's client is made first, on this thread, so that a wrong connection option fails the task at once and
     its warnings are given once; each worker thread then makes its own, with the same options.
@@ -163,10 +164,10 @@ def run_jobs(module, items, make_job, caps, noun='items'):
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(caps.items, len(items)))) as pool:
         futures = [pool.submit(one, label, overrides) for label, overrides in items]
         done = [future.result() for future in futures]
-    results, diffs, failed = [], [], []
+    results, diffs, failed, warned = [], [], [], {}
     for (label, dummy), (result, warnings) in zip(items, done):
-        for text in warnings:
-            module.warn(text)
+        for item_label, text in warnings:
+            warned.setdefault(text, []).append(item_label)
         diff = result.pop('diff', None)
         if diff is not None:
             diffs.append(dict(diff, before_header=label, after_header=label))
@@ -175,6 +176,10 @@ def run_jobs(module, items, make_job, caps, noun='items'):
         results.append(result)
     outcome = dict(changed=any(result.get('changed') for result in results), results=results,
                    elapsed=round(time.monotonic() - started, 3))
+    # Each warning once, prefixed with the item that gave it (and how many others gave it too: a TLS warning of 1000
+    # downloads is one warning).
+    for text, labels in warned.items():
+        module.warn('%s%s: %s' % (labels[0], ' and %d more' % (len(labels) - 1) if len(labels) > 1 else '', text))
     if module._diff:
         outcome['diff'] = diffs
     if failed:

@@ -99,6 +99,8 @@ options:
         existing directory, or a path ending in C(/)).
       - A deployment that fails does not stop the others; when any failed, the task fails once they have all
         finished, naming them, and still returns RV(results).
+      - Warnings name the deployment that gave them; one that many gave is given once.
+      - SIGTERM ends such a task at once, without a result; partial downloads are kept, and the next run resumes them.
       - O(concurrency), O(api_concurrency) and O(download_concurrency) bound the work in progress.
     type: list
     elements: raw

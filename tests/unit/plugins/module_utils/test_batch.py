@@ -48,6 +48,7 @@ class Job:
 
     def run(self):
         self.module.warn('looked at %s' % self.module.params['name'])
+        self.module.warn('the same for all')
         if self.outcome == 'fail':
             self.result['action'] = 'triggered'
             self.module.fail_json(msg='it broke\nsecond line', recipe={'id': 'r1'}, exception='Traceback...')
@@ -79,7 +80,8 @@ def test_every_item_runs_in_order_and_the_failures_are_named():
     assert bug['failed'] is True and 'KeyError' in bug['exception']
     assert TOKEN not in repr(result)
     assert [d['before_header'] for d in result['diff']] == ['item-0', 'item-2']
-    assert module.warnings == ['item-%d: looked at item-%d' % (index, index) for index in range(4)]
+    assert module.warnings == ['item-0: looked at item-0', 'item-0 and 3 more: the same for all', 'item-1: looked at item-1',
+                               'item-2: looked at item-2', 'item-3: looked at item-3']
 
 
 def test_a_batch_that_succeeds_returns_its_results():
@@ -175,6 +177,6 @@ def test_the_item_module_keeps_the_task_module_as_it_was():
     with pytest.raises(_batch.ItemFailed) as failed:
         item.fail_json(msg='no', status=404)
     assert (failed.value.msg, failed.value.result) == ('no', {'status': 404})
-    assert (item.warnings, module.warnings, 'name' in module.params) == (['x: careful'], [], False)
+    assert (item.warnings, module.warnings, 'name' in module.params) == ([('x', 'careful')], [], False)
     with pytest.raises(SystemExit):
         module.fail_json(msg='the task itself still ends')
