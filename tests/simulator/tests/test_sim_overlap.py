@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import importlib.util
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,16 +10,6 @@ import pytest
 FIZZ = '5854017e89d50f424e000192'
 # Larger than the socket buffers of both ends on loopback: a server sending it waits for the client to read.
 BIG = 32 << 20
-
-
-def _load_overlap():
-    spec = importlib.util.spec_from_file_location('compose_simulator_overlap', Path(__file__).resolve().parents[1] / 'overlap.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-overlap = _load_overlap()
 
 
 def entry(start, end, kind='api'):
@@ -36,7 +24,7 @@ def entry(start, end, kind='api'):
     ([entry(0, 3), entry(1, 2, 'download'), entry(1.5, 4, 'download'), entry(3.5, 5, 'download')], 1, 2),
     ([entry(0, None), entry(5, 6)], 2, 0),  # no end yet: still in flight
 ])
-def test_max_overlap(entries, api, download):
+def test_max_overlap(overlap, entries, api, download):
     assert (overlap.max_overlap(entries, 'api'), overlap.max_overlap(entries, 'download')) == (api, download)
     assert overlap.max_overlap(entries) >= max(api, download)
     assert overlap.overlaps(entries) == {'api': api, 'download': download, 'requests': len(entries)}
@@ -61,8 +49,8 @@ def _big_download_link(sim):
 
 def test_each_request_has_its_kind_start_and_end(sim):
     sim.get('/deployments')
-    link = sim.get(f'/deployments/{FIZZ}/backups/{sim.get(f"/deployments/{FIZZ}/backups").json()["_embedded"]["backups"][0]["id"]}').json()['download_link']
-    sim.get(link)
+    backup = sim.get(f'/deployments/{FIZZ}/backups').json()['_embedded']['backups'][0]
+    sim.get(sim.get(f'/deployments/{FIZZ}/backups/{backup["id"]}').json()['download_link'])
     log = sim.control.requests()
     assert [r['kind'] for r in log] == ['api', 'api', 'api', 'download']
     assert all(r['start'] <= r['end'] for r in log)
