@@ -41,7 +41,8 @@ RELIABILITY_ARGS ?=
 DEMO_PLAYBOOK ?= playbooks/backup.yml
 DEMO_ARGS ?= -e '{"compose_backup_deployments": ["fizz-production", "buzz-cache", "fizz-events", "buzz-queue", "fizz-search"], \
   "compose_backup_max_age": "1h", "compose_backup_poll_interval": 0.5, \
-  "compose_backup_keep_daily": 7, "compose_backup_keep_weekly": 4, "compose_backup_keep_monthly": 6}' \
+  "compose_backup_keep_daily": 7, "compose_backup_keep_weekly": 4, "compose_backup_keep_monthly": 6, \
+  "compose_backup_verify_archive": true}' \
   -e compose_backup_dest=$(DEMO_DEST) -e compose_backup_metrics_file=$(DEMO_DEST)/compose_backup.prom
 DEMO_SEED ?= tests/simulator/seeds/demo.json
 DEMO_STATE ?= .ansible/demo-simulator-state.json

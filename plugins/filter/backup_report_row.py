@@ -130,6 +130,11 @@ _value:
     resumed_bytes:
       description: Bytes not fetched again after interrupted transfers.
       type: int
+    archive:
+      description:
+        - What M(composeio.dbaas.compose_backup)'s C(verify_archive) found in the archive (C(format), C(members),
+          C(uncompressed_size)), or null when it was not checked.
+      type: dict
     pruned:
       description: Names of the archives removed (in check mode, that would be removed).
       type: list
@@ -204,6 +209,7 @@ def backup_report_row(trigger, host, deployment_name, finish=None, newest=None, 
         'size': file.get('size'),
         'sha256': file.get('sha256'),
         'resumed_bytes': file.get('resumed_bytes', 0),
+        'archive': file.get('archive'),
         'pruned': [os.path.basename(path) for path in pruned or []],
         'retention': _reasons(retention),
         'note': _note(download, backup, deployment.get('type')),

@@ -66,7 +66,7 @@ FAULTS = (
 ONE_SHOT = ('failed recipe', 'backup never appears')
 
 # Damage at the source (the simulator's archive_damage): every download gets the same damaged bytes, and the
-# `checksum` a run is given is theirs, so only reading the archive (verify_archive, on by default) catches it. Each
+# `checksum` a run is given is theirs, so only reading the archive (verify_archive, which every download case turns on) catches it. Each
 # runs with the checksum, without it, and with verify_archive off: the risk that option takes, which succeeds.
 ARCHIVE_FAULTS = (
     Fault('archive damaged at the source: bad bytes, right length', dict(archive_damage='corrupt'), ('download',)),

@@ -44,6 +44,7 @@ damaged on every download (its `archive_damage`: {damages}), with a matching `Co
 or a resumed one gets the same bytes and every size check passes. Each runs {variants}: with `checksum` set to
 the SHA-256 of the bytes served (which they therefore match), without `checksum`, and with
 `verify_archive: false`, where nothing reads the archive and the damaged one is kept: the risk that option takes.
+Every other case of a download runs with `verify_archive: true` (the module's default is `false`).
 
 Checked in every case, whatever the outcome:
 

@@ -13,14 +13,16 @@ DEPLOYMENT = {'id': 'd' * 24, 'name': 'fizz-production', 'type': 'postgresql'}
 OLD = {'id': 'b-old', 'created_at': '2026-12-01T00:00:00Z', 'is_downloadable': True}
 NEW = {'id': 'b-new', 'created_at': '2026-12-02T10:00:01Z', 'is_downloadable': True}
 RECIPE = {'id': 'r-1', 'status': 'complete'}
+ARCHIVE = {'format': 'tar.gz', 'members': 2, 'uncompressed_size': 5242880}
 SKIPPED = {'changed': False, 'skipped': True, 'skip_reason': 'Conditional result was False'}
 KEYS = ['host', 'deployment', 'deployment_id', 'type', 'action', 'recipe_id', 'backup_id', 'backup_created_at', 'file',
-        'downloaded', 'size', 'sha256', 'resumed_bytes', 'pruned', 'retention', 'note', 'duration', 'outcome', 'error', '_finished']
+        'downloaded', 'size', 'sha256', 'resumed_bytes', 'archive', 'pruned', 'retention', 'note', 'duration', 'outcome', 'error', '_finished']
 
 
 def download(backup, **extra):
     result = {'deployment': DEPLOYMENT, 'backup': backup, 'dest': '/b/fizz-production_20261202T100001Z_%s.tar.gz'
-              % backup['id'], 'downloaded': True, 'size': 1048576, 'sha256': 'a' * 64, 'resumed_bytes': 0}
+              % backup['id'], 'downloaded': True, 'size': 1048576, 'sha256': 'a' * 64, 'resumed_bytes': 0,
+              'archive': ARCHIVE}
     result.update(extra)
     return result
 
@@ -32,12 +34,12 @@ def row(trigger, **kwargs):
 
 
 def file_of(got):
-    return dict((key, got[key]) for key in ('file', 'downloaded', 'size', 'sha256', 'resumed_bytes'))
+    return dict((key, got[key]) for key in ('file', 'downloaded', 'size', 'sha256', 'resumed_bytes', 'archive'))
 
 
 def file_fields(result):
     return {'file': result['dest'], 'downloaded': result['downloaded'], 'size': result['size'],
-            'sha256': result['sha256'], 'resumed_bytes': result['resumed_bytes']}
+            'sha256': result['sha256'], 'resumed_bytes': result['resumed_bytes'], 'archive': result.get('archive')}
 
 
 def test_registered_under_its_name():
@@ -52,7 +54,7 @@ def test_trigger_that_downloaded_at_once():
         'host': 'fizz-host', 'deployment': 'fizz-production', 'deployment_id': 'd' * 24, 'type': 'postgresql',
         'action': 'triggered', 'recipe_id': 'r-1', 'backup_id': 'b-new', 'backup_created_at': NEW['created_at'],
         'file': start['dest'], 'downloaded': True, 'size': 1048576, 'sha256': 'a' * 64, 'resumed_bytes': 0,
-        'pruned': ['fizz-production_20261130T000000Z_b-0.tar.gz'], 'retention': {}, 'note': None, 'duration': 5.25, 'outcome': 'ok',
+        'archive': ARCHIVE, 'pruned': ['fizz-production_20261130T000000Z_b-0.tar.gz'], 'retention': {}, 'note': None, 'duration': 5.25, 'outcome': 'ok',
         'error': None, '_finished': 1005.25}
     assert list(got) == KEYS
 
