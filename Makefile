@@ -64,7 +64,7 @@ help:
 	@echo 'make e2e             pytest tests/simulator/tests and tests/e2e: the simulator'"'"'s own tests and an AWX job'
 	@echo '                     through ansible-runner, each against a simulator process   (PYTEST_ARGS=...)'
 	@echo 'make integration     ansible-test integration against the simulator (INTEGRATION_ARGS=...)'
-	@echo 'make molecule        the backup role'"'"'s molecule scenarios against the simulator'
+	@echo 'make molecule        the roles'"'"' molecule scenarios against the simulator'
 	@echo 'make reliability     the fault matrix, bad input, secrets, hostile servers, TLS, concurrency (RELIABILITY_ARGS=...)'
 	@echo 'make demo-check      make demo twice in a temporary folder: the second run must change nothing'
 	@echo 'make bench-smoke     a short run of every benchmark under bench/, so they never rot'

@@ -12,7 +12,7 @@ short_description: List Compose database deployments
 version_added: 0.1.0
 description:
   - Lists the deployments that the API token can see, optionally filtered by id, name or type.
-  - Returns each deployment's id, name, type, version and creation time.
+  - Returns each deployment's id, name, type, version, creation time and dedicated cluster.
   - Connection strings, which hold passwords, are returned only on request.
 author:
   - composeio.dbaas maintainers (@composeio)
@@ -98,6 +98,12 @@ deployments:
       description: Free-text notes.
       type: str
       sample: the production fizz db
+    cluster_id:
+      description:
+        - The dedicated cluster the deployment runs on, from its details; null when they name none (a deployment in
+          one of Compose's datacenters). The API does not say which datacenter a deployment runs in.
+      type: str
+      sample: 57ade1d70b2fa9ce1c7e6162
     connection_strings:
       description: Connection strings by kind. They contain passwords.
       type: dict
@@ -136,6 +142,8 @@ def list_deployments(module, client):
     for dep in sorted(wanted, key=lambda item: item.get('name') or ''):
         details = client.get_deployment(dep['id'])
         item = deployment_summary(details)
+        # Where a restore of it can go (the restore_drill role's default target); empty is no cluster.
+        item['cluster_id'] = details.get('cluster_id') or None
         if params['include_connection_strings']:
             with_connection_strings(item, details)
         result.append(item)

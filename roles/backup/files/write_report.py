@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Write the backup role's JSON report, or its metrics file, the way compose_backup writes archives: a new temporary
-file in the same folder, then an atomic rename over the path.
+file in the same folder, then an atomic rename over the path. The restore_drill role writes its report with it too
+(--option compose_restore_drill_report).
 
 usage: python write_report.py [--mode OCTAL] [--option VARIABLE] PATH < CONTENT
 

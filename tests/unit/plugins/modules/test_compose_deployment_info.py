@@ -27,8 +27,16 @@ def test_lists_all_sorted_by_name_without_secrets(api, run_module):
         api.get(BASE + '/deployments/%s' % dep['id'], json=details(dep))
     result, out = run_module(compose_deployment_info, {})
     assert [d['name'] for d in result['deployments']] == ['alpha-redis', 'search', 'zeta-pg']
-    assert result['deployments'][0] == dict(REDIS, version='1.0')
+    assert result['deployments'][0] == dict(REDIS, version='1.0', cluster_id=None)
     assert 'SIMPASS' not in out
+
+
+@pytest.mark.parametrize('cluster_id, expected', [('e' * 24, 'e' * 24), ('', None), (None, None)])
+def test_the_dedicated_cluster_comes_from_the_details(api, run_module, cluster_id, expected):
+    api.get(BASE + '/deployments', json={'_embedded': {'deployments': [PG]}})
+    api.get(BASE + '/deployments/%s' % PG['id'], json=dict(details(PG), cluster_id=cluster_id))
+    result, dummy = run_module(compose_deployment_info, {})
+    assert result['deployments'][0]['cluster_id'] == expected
 
 
 def test_filters_by_type_and_name(api, run_module):
