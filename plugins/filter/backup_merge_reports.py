@@ -207,8 +207,8 @@ def _merge(loaded, slices, expected):
                  for entry in merged if entry['failed']]
     problems += ['%s is in %d reports: %s' % (dup['label'], len(dup['reports']), ', '.join(dup['reports'])) for dup in duplicates]
     if missing:
-        problems.append('%d expected deployment%s in no report: %s' % (len(missing), ' is' if len(missing) == 1 else 's are',
-                                                                      ', '.join(missing)))
+        verb = ' is' if len(missing) == 1 else 's are'
+        problems.append('%d expected deployment%s in no report: %s' % (len(missing), verb, ', '.join(missing)))
 
     totals = dict((outcome, sum(1 for row in rows if row.get('outcome') == outcome)) for outcome in COUNTED)
     totals.update(deployments=len(rows), triggered=sum(1 for row in rows if row.get('action') == 'triggered'),

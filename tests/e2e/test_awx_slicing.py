@@ -18,6 +18,7 @@ import collections
 import hashlib
 import json
 import os
+import re
 import resource
 import secrets
 import sys
@@ -207,6 +208,8 @@ def test_a_sliced_job_backs_up_every_deployment_once(night):
         'cpu_seconds_of_the_jobs': round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 1),
         'posts': sum(posts.values()), 'api_requests': len(requests) - len(downloads), 'downloads': len(downloads),
         'api_requests_per_deployment': round((len(requests) - len(downloads)) / DEPLOYMENTS, 2),
+        'api_requests_by_kind': dict(collections.Counter(
+            entry['method'] + ' ' + re.sub('[0-9a-f]{24}', ':id', entry['path']) for entry in requests if entry not in downloads)),
         'merge_seconds': round(merge['seconds'], 1)}
     print(json.dumps(figures))
     if FIGURES:

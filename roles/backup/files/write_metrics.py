@@ -88,12 +88,12 @@ def lock(fd, lock_path, timeout):
         signal.signal(signal.SIGALRM, previous)
 
 
-def write_metrics(path, rows, run_time, timeout=LOCK_TIMEOUT, merge=None):
+def write_metrics(path, rows, run_time, timeout=LOCK_TIMEOUT):
     """Merge rows into the metrics file at path under its lock; returns write_report's note."""
     name = os.path.basename(path)
     if name in ('', '.', '..'):
         raise ReportError('the path %s names a folder, not a file; set %s to a file path' % (path, OPTION))
-    merge = merge or merge_filter()
+    merge = merge_filter()
     folder = os.path.dirname(os.path.abspath(path))
     target = os.path.join(folder, name)
     lock_path = os.path.join(folder, '.%s.lock' % name)

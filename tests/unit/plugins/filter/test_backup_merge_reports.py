@@ -14,7 +14,9 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.composeio.dbaas.plugins.filter.backup_merge_reports import FilterModule, backup_merge_reports
 
-T1, T2, T3 = '2026-12-06T02:10:00Z', '2026-12-06T02:20:00Z', '2026-12-06T03:00:00Z'
+T1 = '2026-12-06T02:10:00Z'
+T2 = '2026-12-06T02:20:00Z'
+T3 = '2026-12-06T03:00:00Z'
 
 
 def row(name, outcome='ok', dep_id=None, action='triggered', downloaded=True):
