@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - not on POSIX: runs that share the file
     fcntl = None
 
 from ansible.errors import AnsibleFilterError
-from write_report import ReportError, write_report
+from write_report import ReportError, run, write_report
 
 OPTION = 'compose_backup_metrics_file'
 MODE = 0o644
@@ -103,7 +103,11 @@ def write_metrics(path, rows, run_time, timeout=LOCK_TIMEOUT):
         raise ReportError('cannot open the lock file %s: %s' % (lock_path, exc.strerror or exc)) from None
     try:
         lock(fd, lock_path, timeout)
-        text = merge(rows, path=target, run_time=run_time)['text']
+        try:
+            text = merge(rows, path=target, run_time=run_time)['text']
+        except AnsibleFilterError as exc:
+            # A previous file the filter cannot read: its message says which, and what to do.
+            raise ReportError(exc.message) from None
         return write_report(target, text.encode('utf-8'), mode=MODE, option=OPTION)
     finally:
         # Closing the descriptor releases the lock, after the new file is in place.
@@ -116,22 +120,15 @@ def main(argv=None):
     parser.add_argument('path')
     parser.add_argument('run_time', type=float)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    try:
+
+    def write():
         try:
             rows = json.loads(sys.stdin.buffer.read() or b'[]')
         except ValueError as exc:
             raise ReportError('the report rows on stdin are not JSON: %s' % exc) from None
-        note = write_metrics(args.path, rows, args.run_time, timeout=args.timeout)
-    except (ReportError, OSError) as exc:
-        sys.stderr.write('%s: cannot write %s: %s\n' % (OPTION, args.path, exc))
-        return 1
-    except AnsibleFilterError as exc:
-        # A previous file the filter cannot read: its message says which and what to do.
-        sys.stderr.write('%s: %s\n' % (OPTION, exc.message))
-        return 1
-    if note:
-        sys.stdout.write(note + '\n')
-    return 0
+        return write_metrics(args.path, rows, args.run_time, timeout=args.timeout)
+
+    return run(OPTION, args.path, write)
 
 
 if __name__ == '__main__':

@@ -113,7 +113,7 @@ def test_a_lock_that_is_never_released_fails_naming_the_lock_file(tmp_path):
 
 @pytest.mark.parametrize('case, expected', [
     ('link at the lock path', 'compose_backup_metrics_file: cannot write {path}: cannot open the lock file {lock}: '),
-    ('unreadable previous file', 'compose_backup_metrics_file: the previous metrics file {path} cannot be read'),
+    ('unreadable previous file', 'compose_backup_metrics_file: cannot write {path}: the previous metrics file {path} cannot be read'),
     ('folder', 'compose_backup_metrics_file: cannot write {folder}/: the path {folder}/ names a folder, not a file; '
                'set compose_backup_metrics_file to a file path'),
     ('rows that are not JSON', 'compose_backup_metrics_file: cannot write {path}: the report rows on stdin are not JSON: '),
