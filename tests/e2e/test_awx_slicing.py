@@ -21,6 +21,7 @@ import os
 import re
 import resource
 import secrets
+import signal
 import sys
 import tarfile
 import threading
@@ -91,7 +92,7 @@ class Night:
         inventory = write_inventory(private, slice_inventory(self.listing, number, count))
         extravars = dict(meta_vars(self.next_job, workflow, launch_type), compose_backup_dest=str(self.dest),
                          compose_backup_metrics_file=str(self.dest / 'compose_backup.prom'), **(extra or {}))
-        job = {'id': self.next_job, 'hosts': self.hosts(number, count), 'started': time.monotonic()}
+        job = {'id': self.next_job, 'hosts': self.hosts(number, count), 'inventory': str(inventory), 'started': time.monotonic()}
 
         def finished(_runner):
             job['seconds'] = time.monotonic() - job['started']
@@ -121,6 +122,54 @@ class Night:
 
     def report(self, job):
         return json.loads((self.dest / ('compose-backup-report-%d.json' % job['id'])).read_text())
+
+
+def processes():
+    """{pid: (parent pid, command line)} of every process, from /proc."""
+    found = {}
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name, encoding='utf-8', errors='replace') as handle:
+                parent = int(handle.read().rsplit(')', 1)[1].split()[1])
+            with open('/proc/%s/cmdline' % name, 'rb') as handle:
+                command = handle.read().replace(b'\0', b' ').decode('utf-8', 'replace')
+        except (OSError, IndexError, ValueError):
+            continue
+        found[int(name)] = (parent, command)
+    return found
+
+
+def kill_job(marker):
+    """SIGKILL every process of a job, as losing its node does: ansible-playbook and its workers (they share its
+    command line, which names the job's own inventory, `marker`) and everything under them (the modules). ansible-core's
+    workers each start a session of their own, so ansible-runner's cancel, a SIGKILL to ansible-playbook's process
+    group, leaves them running on. Each is stopped first, until no new one appears, so none escapes by forking."""
+    stopped = set()
+    while True:
+        table = processes()
+        found = set(pid for pid, (_parent, command) in table.items() if marker in command) | stopped
+        grown = True
+        while grown:
+            under = set(pid for pid, (parent, _command) in table.items() if parent in found) - found
+            found |= under
+            grown = bool(under)
+        new = found - stopped
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        stopped |= new
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return stopped
 
 
 def plain(value):
@@ -220,8 +269,8 @@ def test_a_sliced_job_backs_up_every_deployment_once(night):
 def test_a_slice_killed_midway_is_run_again_without_a_second_backup(night):
     ids = night.ids()
     doomed = night.hosts(SLICES, SLICES)
-    # Killed (SIGKILL to its process group, as when its node is lost) once a third of its deployments are backed up,
-    # while its last third have not started theirs: the simulator holds their first request until the kill.
+    # Killed (SIGKILL to each of its processes, as when its node is lost) once a third of its deployments are backed
+    # up, while its last third have not started theirs: the simulator holds their first request until the kill.
     kill_after = max(1, len(doomed) // 3)
     held = doomed[-kill_after:]
     for host in held:
@@ -236,12 +285,20 @@ def test_a_slice_killed_midway_is_run_again_without_a_second_backup(night):
                 done.append(data.get('host'))
         return True
 
-    jobs = night.sliced({SLICES: {'event_handler': on_event, 'cancel_callback': lambda: len(done) >= kill_after}})
+    jobs, killed_processes = [], []
+
+    def lost():
+        # The doomed slice is the last job launched; the path of its own inventory names its processes.
+        if len(done) >= kill_after and jobs and not killed_processes:
+            killed_processes.extend(kill_job(jobs[-1]['inventory']))
+        return bool(killed_processes)
+
+    jobs.extend(night.sliced({SLICES: {'event_handler': on_event, 'cancel_callback': lost}}))
     statuses = wait(*jobs)
     night.simulator.control.clear_faults()
     assert statuses == ['successful'] * (SLICES - 1) + ['canceled'], [output(job) for job in jobs]
     killed = jobs[-1]
-    assert len(done) >= kill_after
+    assert len(done) >= kill_after and killed_processes
     # It never reached its report; the other slices wrote theirs.
     assert not (night.dest / ('compose-backup-report-%d.json' % killed['id'])).exists()
     posted = night.posts()
