@@ -11,27 +11,13 @@ import json
 import os
 import secrets
 import sys
-from pathlib import Path
 
-import jinja2
 import pytest
-import yaml
 
+from ansible_collections.composeio.dbaas.tests.e2e.awx_job import injected_env, meta_vars
 from ansible_collections.composeio.dbaas.tests.simulator.launch import Simulator
 
 ansible_runner = pytest.importorskip('ansible_runner')
-
-ROOT = Path(__file__).resolve().parents[2]
-CREDENTIAL_TYPE = ROOT / 'extensions' / 'awx' / 'credential-type.yml'
-
-
-def injected_env(inputs):
-    """The environment AWX builds from a credential of our type: each env injector rendered with the inputs."""
-    credential_type = yaml.safe_load(CREDENTIAL_TYPE.read_text())
-    fields = dict((field['id'], field.get('default', '')) for field in credential_type['inputs']['fields'])
-    fields.update(inputs)
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    return dict((name, env.from_string(value).render(**fields)) for name, value in credential_type['injectors']['env'].items())
 
 
 def test_backup_job_through_ansible_runner(tmp_path, monkeypatch):
@@ -48,7 +34,8 @@ def test_backup_job_through_ansible_runner(tmp_path, monkeypatch):
         envvars['ANSIBLE_COLLECTIONS_PATH'] = os.environ['ANSIBLE_COLLECTIONS_PATH']
         result = ansible_runner.run(
             private_data_dir=str(private), playbook='composeio.dbaas.backup', inventory=str(private / 'inventory'),
-            envvars=envvars, extravars={'compose_backup_dest': str(dest), 'compose_backup_poll_interval': 0.2},
+            envvars=envvars, extravars=dict(meta_vars(7, launch_type='manual'), compose_backup_dest=str(dest),
+                                            compose_backup_poll_interval=0.2),
             verbosity=4, quiet=True, json_mode=False)
 
         stdout = result.stdout.read()
@@ -56,7 +43,10 @@ def test_backup_job_through_ansible_runner(tmp_path, monkeypatch):
         assert result.status == 'successful', stdout[-3000:]
         assert result.rc == 0
 
-        report = json.loads((dest / 'compose-backup-report.json').read_text())
+        # Named after the AWX job, which AWX passes as awx_job_id; the report says which job wrote it.
+        assert sorted(path.name for path in dest.glob('compose-backup-report*')) == ['compose-backup-report-7.json']
+        report = json.loads((dest / 'compose-backup-report-7.json').read_text())
+        assert (report['awx_job_id'], report['awx_workflow_job_id']) == (7, None)
         assert sorted(row['deployment'] for row in report['deployments']) == ['buzz-cache', 'fizz-production']
         assert all(row['outcome'] == 'ok' and row['downloaded'] for row in report['deployments'])
 

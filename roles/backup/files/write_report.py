@@ -78,10 +78,16 @@ def main(argv=None):
     parser.add_argument('--option', default='compose_backup_report')
     parser.add_argument('path')
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return run(args.option, args.path, lambda: write_report(args.path, sys.stdin.buffer.read(), mode=args.mode,
+                                                            option=args.option))
+
+
+def run(option, path, write):
+    """The exit status of write(): 0, printing its note if any; 1, printing what failed, named by option and path."""
     try:
-        note = write_report(args.path, sys.stdin.buffer.read(), mode=args.mode, option=args.option)
+        note = write()
     except (ReportError, OSError) as exc:
-        sys.stderr.write('%s: cannot write %s: %s\n' % (args.option, args.path, exc))
+        sys.stderr.write('%s: cannot write %s: %s\n' % (option, path, exc))
         return 1
     if note:
         sys.stdout.write(note + '\n')

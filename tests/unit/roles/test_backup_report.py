@@ -175,7 +175,8 @@ def test_the_role_writes_the_metrics_file_and_check_mode_only_says_so(tmp_path):
     play()
     assert stat.S_IMODE(metrics.stat().st_mode) == 0o644
     assert 'compose_backup_last_success_timestamp_seconds{deployment="fizz",type="redis"} 1796428800' in metrics.read_text()
-    assert entries(folder) == ['compose_backup.prom']
+    # The lock file that runs sharing the metrics file take turns through stays beside it.
+    assert entries(folder) == ['.compose_backup.prom.lock', 'compose_backup.prom']
     # A run that secured no backup (--tags trigger alone: no wait, no download) leaves the file as it was.
     before = metrics.read_text()
     play(__backup_downloads=False, __backup_outcome=dict(outcome, backup_created_at=None))
