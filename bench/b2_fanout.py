@@ -142,25 +142,34 @@ class Bench:
     def _archives(self, dest):
         return sorted(p for p in dest.glob('*.tar.gz') if p.is_file())
 
-    def ours(self, count, profile=None):
-        dest = self._fresh(count, 'ours')
-        env = self.ws.env(self.sim, ANSIBLE_CALLBACK_RESULT_FORMAT='yaml')
+    def ours(self, count, profile=None, batch=False, env=None, extra=(), playbook='composeio.dbaas.backup',
+             launcher=('ansible-playbook',), memory=True):
+        """One run of the backup playbook over the inventory: the role per host, or with batch its batch mode.
+
+        env and extra: more environment and ansible-playbook arguments (bench/b5_cost.py's variants); launcher:
+        the command that runs ansible-playbook's arguments (b5's bench/_ansible_clock.py). The run counts only
+        when the report has N rows, all ok and downloaded, and N archives are on disk.
+        """
+        name = 'batch' if batch else 'ours'
+        dest = self._fresh(count, name)
+        run_env = self.ws.env(self.sim, ANSIBLE_CALLBACK_RESULT_FORMAT='yaml', **(env or {}))
         if profile:
-            env.update(self.timing_env, BENCH_TIMING_FILE=str(profile))
+            run_env.update(self.timing_env, BENCH_TIMING_FILE=str(profile))
         launched = time.time()
-        seconds, proc = self.ws.run(['ansible-playbook', '-i', self.inventory, 'composeio.dbaas.backup',
-                                     '--forks', self.forks, '-e', f'compose_backup_dest={dest}'], env)
+        argv = list(launcher) + ['-i', self.inventory, playbook, '--forks', self.forks,
+                                 '-e', f'compose_backup_dest={dest}'] + (['-e', 'compose_backup_batch=true'] if batch else [])
+        seconds, proc = self.ws.run(argv + list(extra), run_env, memory=memory)
         try:
             data = json.loads((dest / 'compose-backup-report.json').read_text(encoding='utf-8'))
         except (OSError, ValueError) as exc:
-            raise BenchError(f'ours: no readable report in {dest}: {exc}\n{proc.stdout[-2000:]}') from None
+            raise BenchError(f'{name}: no readable report in {dest}: {exc}\n{proc.stdout[-2000:]}') from None
         rows = data.get('deployments', [])
         ok = sum(1 for row in rows if row.get('outcome') == 'ok')
         downloaded = sum(1 for row in rows if row.get('downloaded'))
         triggered = sum(1 for row in rows if row.get('action') == 'triggered')
         archives = self._archives(dest)
         if ok != count or len(rows) != count or downloaded != count or len(archives) != count:
-            raise BenchError(f'ours at N={count}: report has {len(rows)} rows, {ok} ok, {downloaded} downloaded; '
+            raise BenchError(f'{name} at N={count}: report has {len(rows)} rows, {ok} ok, {downloaded} downloaded; '
                              f'{len(archives)} archives in {dest}')
         result = self._finish(dest, seconds, proc, count, archives)
         result.update(report_ok=ok, triggered=triggered)
@@ -176,7 +185,7 @@ class Bench:
             lines = ['all:', '  hosts:'] + [f'    {name}:\n      deployment_id: "{ids[name]}"' for name in sorted(ids)]
             hosts.write_text('\n'.join(lines) + '\n', encoding='utf-8')
         seconds, proc = self.ws.run(['ansible-playbook', '-i', hosts, self.naive_playbook, '--forks', self.forks,
-                                     '-e', f'naive_dest={dest}'], self.ws.env(self.sim))
+                                     '-e', f'naive_dest={dest}'], self.ws.env(self.sim), memory=True)
         archives = self._archives(dest)
         if len(archives) != count:
             raise BenchError(f'naive at N={count}: {len(archives)} archives in {dest}\n{proc.stdout[-2000:]}')
@@ -185,6 +194,8 @@ class Bench:
     def _finish(self, dest, seconds, proc, count, archives):
         sizes = [p.stat().st_size for p in archives]
         result = {'seconds': seconds, 'cpu_seconds': getattr(proc, 'cpu_seconds', None),
+                  'peak_rss_mib': getattr(proc, 'peak_rss_mib', None), 'peak_pss_mib': getattr(proc, 'peak_pss_mib', None),
+                  'peak_processes': getattr(proc, 'peak_processes', None),
                   'load1': round(os.getloadavg()[0], 2), 'archives': len(archives),
                   'archive_bytes': sum(sizes),
                   'min_archive_bytes': min(sizes) if sizes else 0}
