@@ -153,6 +153,16 @@ class Simulator(_launch.Simulator):
     def clear_requests(self):
         return self.control.clear_requests()
 
+    def cpu_seconds(self):
+        """The simulator process's CPU time so far (user + system, every thread), from /proc; None without it. The
+        simulator is not the controller: a benchmark reports it apart, to show whether the simulator kept up."""
+        try:
+            with open(f'/proc/{self.process.pid}/stat', encoding='ascii') as stream:
+                fields = stream.read().rsplit(')', 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+        except (OSError, ValueError, IndexError, AttributeError):
+            return None
+
     def reset(self, seed=None):
         """Back to `seed` (a dict or a path), or to the startup seed."""
         if seed is not None and not isinstance(seed, dict):
