@@ -20,7 +20,8 @@ description:
   - A deployment whose item failed has outcome V(failed) and its C(msg) as the error, after O(task). When a call
     failed without C(results) (a bad option, say), each of its deployments failed with the call's C(msg). A call
     that did not run (its phase's tag not selected) leaves its deployments' rows as the per-host path's are then.
-  - The row's C(duration) is the deployment's own C(elapsed) in the call.
+  - The row's C(duration) is the deployment's own C(elapsed) in the call. A deployment whose result names no
+    deployment (it failed first, or its call did not run) gets the id and type the plan knows.
 positional: _input
 options:
   _input:
@@ -120,6 +121,9 @@ def backup_batch_outcomes(plan, reporter, download_result=None, keep_result=None
     outcomes = []
     for entry in _mapping(plan).get('hosts') or ():
         item, error = _item(results.get(entry.get('group'), {}), entry.get('index', 0))
+        if not item.get('deployment') and (entry.get('id') or entry.get('type')):
+            # A deployment that failed before it was found: what the plan knows of it, for the row and the metrics.
+            item = dict(item, deployment={'id': entry.get('id') or None, 'name': entry['name'], 'type': entry.get('type')})
         dep_id = _mapping(item.get('deployment')).get('id') or entry.get('id') or ''
         decided = {} if error else _mapping(retention.get(dep_id))
         elapsed = item.get('elapsed')

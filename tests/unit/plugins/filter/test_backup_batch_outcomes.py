@@ -63,6 +63,8 @@ def test_a_failed_item_fails_its_row_only_with_its_message():
     assert [row['outcome'] for row in rows] == ['ok', 'ok', 'failed', 'ok']
     assert rows[2]['error'] == 'Back up every deployment: Backup failed: disk full'
     assert rows[2]['deployment'] == 'buzz' and rows[2]['file'] is None and rows[2]['deployment_id'] is None
+    # The type the plan knows, for the metrics' label.
+    assert rows[2]['type'] == 'redis'
     # The type kept for restores: backed up, not downloaded, which is not a failure.
     assert rows[3]['note'] == 'backups of elastic_search deployments cannot be downloaded; kept at Compose'
 
