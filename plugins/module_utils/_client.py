@@ -7,6 +7,7 @@ notice."""
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -271,8 +272,11 @@ class ComposeClient:
 
     def __init__(self, token, base_url=DEFAULT_API_URL, validate_certs=True, ca_path=None,
                  timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, backoff=1.0, backoff_max=30.0,
-                 sleep=None, clock=None, session=None, settle=None):
+                 sleep=None, clock=None, session=None, settle=None, gate=None):
         self.base_url = base_url.rstrip('/')
+        # Held while a request is sent and its answer read, not while waiting to retry: a batch gives the clients of
+        # its threads one semaphore, which caps the requests in flight whatever the code paths do (see _batch).
+        self.gate = gate or contextlib.nullcontext()
         self.timeout = timeout
         self.settle = settle
         self.retries = retries
@@ -344,12 +348,13 @@ class ComposeClient:
     def _send(self, method, path, body):
         """One attempt: the answer and its body, read within MAX_RESPONSE_BYTES and the pace of Pace."""
         changing = method != 'GET'
-        # Streamed, so that an oversized answer is refused before it fills the memory.
-        response = self.session.request(
-            method, self.base_url + path, json=body, timeout=self.timeout, verify=self.verify, stream=True,
-            headers={'Content-Type': 'application/json'} if changing else None)
-        with response:
-            return response, _read_limited(response, timeout=self.timeout, clock=self.clock)
+        with self.gate:
+            # Streamed, so that an oversized answer is refused before it fills the memory.
+            response = self.session.request(
+                method, self.base_url + path, json=body, timeout=self.timeout, verify=self.verify, stream=True,
+                headers={'Content-Type': 'application/json'} if changing else None)
+            with response:
+                return response, _read_limited(response, timeout=self.timeout, clock=self.clock)
 
     def _check(self, response, content, method, path, expect):
         """(data, None) on the expected status with a JSON body, else (None, the error it makes)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from ansible_collections.composeio.dbaas.plugins.module_utils._client import API_VERSION, version_hint
-from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError, ComposeNotFoundError, hint_on
+from ansible_collections.composeio.dbaas.plugins.module_utils._errors import ComposeError, ComposeNotFoundError, OptionError, hint_on
 from ansible_collections.composeio.dbaas.plugins.module_utils._options import check_id
 
 # Every deployment type of the Compose API 2016-07, as the API spells it (docs/compose-api.md, "Deployment types"),
@@ -48,8 +48,12 @@ def with_connection_strings(summary, details):
     return summary
 
 
-def resolve_deployment(client, deployment_id=None, deployment_name=None):
-    """Find one deployment by id or exact name (the way bach's resolveDepID does)."""
+def resolve_deployment(client, deployment_id=None, deployment_name=None, listed=None):
+    """Find one deployment by id or exact name (the way bach's resolveDepID does).
+
+    listed(): the deployments to find a name among, instead of the client's list: a batch lists them once for all its
+    names (see compose_backup's deployments option).
+    """
     if deployment_id:
         check_id(deployment_id, 'deployment_id')
         hint = 'no deployment has id %s; check deployment_id or use deployment_name' % deployment_id
@@ -57,7 +61,10 @@ def resolve_deployment(client, deployment_id=None, deployment_name=None):
             hint = '%s, and %s' % (hint, version_hint(client.base_url))
         with hint_on(ComposeNotFoundError, hint):
             return client.get_deployment(deployment_id)
-    matches = client.find_deployments_by_name(deployment_name)
+    if listed is None:
+        matches = client.find_deployments_by_name(deployment_name)
+    else:
+        matches = [dep for dep in listed() if dep.get('name') == deployment_name]
     if not matches:
         raise ComposeNotFoundError('deployment_name %r matches no deployment visible to this token '
                                    '(names are exact and case-sensitive)' % deployment_name)
@@ -72,3 +79,37 @@ def not_downloadable_message(deployment, backup):
     return ('backup %s of deployment %s (type %s) cannot be downloaded: Compose offers downloads for %s deployments; '
             'restore it into a new deployment with composeio.dbaas.compose_backup_restore instead, or leave dest unset'
             % (backup.get('id'), deployment.get('name'), deployment.get('type'), ', '.join(DOWNLOADABLE_TYPES)))
+
+
+def deployment_items(value, option='deployments'):
+    """The deployments of a batch, from a list of names or of dicts with exactly one of name and id, checked:
+    [(label, {'deployment_name': ..., 'deployment_id': ...})] in the order given. Anything else, and a deployment
+    listed twice, raises OptionError naming the option and the entry."""
+    if not isinstance(value, list):
+        raise OptionError('%s must be a list of deployment names, or of dicts with a name or an id' % option)
+    items, seen, twice = [], set(), []
+    for index, entry in enumerate(value):
+        where = '%s[%d]' % (option, index)
+        if isinstance(entry, dict):
+            unknown = sorted(str(key) for key in entry if key not in ('name', 'id'))
+            given = [key for key in ('name', 'id') if entry.get(key) is not None]
+            if unknown or len(given) != 1:
+                raise OptionError('%s must have exactly one of the keys name and id%s, got %s'
+                                  % (where, ' (unknown: %s)' % ', '.join(unknown) if unknown else '', sorted(map(str, entry))))
+            key, text = given[0], entry[given[0]]
+        else:
+            key, text = 'name', entry
+        if not isinstance(text, str) or not text.strip():
+            raise OptionError('%s%s must be a deployment %s as a non-empty string, got %r%s'
+                              % (where, '.' + key if isinstance(entry, dict) else '', key, text,
+                                 '; quote it' if isinstance(text, (int, float)) and not isinstance(text, bool) else ''))
+        if key == 'id':
+            check_id(text, '%s.id' % where)
+        if (key, text) in seen:
+            twice.append(('id %s' % text) if key == 'id' else text)
+        seen.add((key, text))
+        items.append((text, dict(deployment_name=text if key == 'name' else None, deployment_id=text if key == 'id' else None)))
+    if twice:
+        raise OptionError('%s lists these deployments more than once: %s; list each once'
+                          % (option, ', '.join(sorted(set(twice)))))
+    return items

@@ -7,6 +7,7 @@ change without notice."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -334,7 +335,7 @@ class Downloader:
     """Fetch a pre-signed link into a file: no Authorization header, one overall attempt budget."""
 
     def __init__(self, timeout=60.0, attempts=5, sleep=None, session=None, verify=True, clock=None,
-                 verify_archive=False):
+                 verify_archive=False, gate=None):
         # With verify_archive the body is also checked as a .tar.gz while it streams (see _verify).
         self.verify_archive = verify_archive
         # Bounds each read, and the pace of the body: see Pace. A slower transfer is resumed, as an attempt.
@@ -348,6 +349,9 @@ class Downloader:
         # Nor any from ~/.netrc (see Session).
         self.session = session or Session()
         self.session.headers['User-Agent'] = USER_AGENT
+        # Held during each attempt's transfer, not during the waits between attempts: a batch's cap on the
+        # downloads in flight (see _batch).
+        self.gate = gate or contextlib.nullcontext()
 
     def fetch(self, url, path, refresh=None, checksum=None, mode=0o600, place=None, resume_key=None):
         """Download url to path atomically; return {size, sha256, resumed_bytes, attempts, archive}.
@@ -451,12 +455,13 @@ class Downloader:
     def _attempt(self, url, progress, checksum, part):
         """One GET of the rest of the body (all of it on a fresh start): when the file is whole and verified, what
         the archive check found (None without one); False when it must be fetched again from the first byte."""
-        response = self._open(url, progress.range_headers(part))
-        with response:
-            self._take_up(response, progress, part)
-            etag = _sha256_etag(response)
-            copied, error = self._copy(response, progress.out, progress.hasher, self.timeout, self.clock)
-            progress.written += copied
+        with self.gate:
+            response = self._open(url, progress.range_headers(part))
+            with response:
+                self._take_up(response, progress, part)
+                etag = _sha256_etag(response)
+                copied, error = self._copy(response, progress.out, progress.hasher, self.timeout, self.clock)
+                progress.written += copied
         if isinstance(error, SlowBody):
             raise _Retry('%s after %d bytes in all' % (error.reason, progress.written), slow=True)
         if error is not None:

@@ -53,12 +53,12 @@ SECRET_OPTIONS = dict(
 )
 
 
-def build_client(get_option, warn, settle=None):
+def build_client(get_option, warn, settle=None, gate=None):
     """The ComposeClient of the connection options (CONNECTION_ARGS), read with get_option(name), checked.
 
     An option that cannot work raises OptionError, a token that cannot be sent ComposeError, both naming the option,
     before anything is sent. warn(text) is told when certificates will not be checked. The modules and the inventory
-    plugin build their client here.
+    plugin build their client here. gate: what the client holds while a request is in flight (see ComposeClient).
     """
     token = get_option('api_token')
     # Surrounding whitespace is no part of a token: a token file or `$(cat tokenfile)` ends with a newline.
@@ -78,7 +78,7 @@ def build_client(get_option, warn, settle=None):
         raise OptionError('settle_time must be 0 or more, got %s' % settle)
     client = ComposeClient(str(token), base_url=api_url, validate_certs=get_option('validate_certs'),
                            ca_path=get_option('ca_path'), timeout=get_option('request_timeout'),
-                           retries=get_option('api_retries'), settle=settle)
+                           retries=get_option('api_retries'), settle=settle, gate=gate)
     if not get_option('validate_certs'):
         warn('validate_certs is false: the TLS certificate of %s is not checked' % url.netloc)
     return client
@@ -107,7 +107,7 @@ class ComposeModule(AnsibleModule):
                           'wherever the output goes (AWX job events, CI logs); set no_log: true on the task'
                           % (option, what))
 
-    def client(self):
+    def client(self, gate=None):
         """The one ComposeClient of this task (see build_client); a wrong option fails the task at once."""
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
@@ -117,7 +117,7 @@ class ComposeModule(AnsibleModule):
                 # Ansible masks the value as given; the value sent is masked too.
                 self.no_log_values.add(self.params['api_token'])
         try:
-            return build_client(self.params.get, self.warn, settle=self.params.get('settle_time'))
+            return build_client(self.params.get, self.warn, settle=self.params.get('settle_time'), gate=gate)
         except (OptionError, ComposeError) as exc:
             return self.fail_from(exc)
 

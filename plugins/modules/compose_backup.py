@@ -82,12 +82,48 @@ attributes:
 options:
   deployment_id:
     description:
-      - Id of the deployment. Exactly one of O(deployment_id) and O(deployment_name) is required.
+      - Id of the deployment. Exactly one of O(deployment_id), O(deployment_name) and O(deployments) is required.
     type: str
   deployment_name:
     description:
       - Exact name of the deployment.
     type: str
+  deployments:
+    description:
+      - Back up each of these deployments in this one task, several at once, each exactly as a task with
+        O(deployment_name) (or O(deployment_id)) and the other options would; the results are in RV(results), in this
+        order. Much cheaper on the controller than one task per deployment.
+      - Each item is a deployment's exact name, or a dict with exactly one of the keys C(name) and C(id). A
+        deployment listed twice is refused. The names are found in one list of the deployments.
+      - Not with O(backup_id), O(recipe_id) or O(checksum), which name one backup. O(dest) must be a folder (an
+        existing directory, or a path ending in C(/)).
+      - A deployment that fails does not stop the others; when any failed, the task fails once they have all
+        finished, naming them, and still returns RV(results).
+      - Warnings name the deployment that gave them; one that many gave is given once.
+      - SIGTERM ends such a task at once, without a result; partial downloads are kept, and the next run resumes them.
+      - O(concurrency), O(api_concurrency) and O(download_concurrency) bound the work in progress.
+    type: list
+    elements: raw
+  concurrency:
+    description:
+      - With O(deployments), how many deployments are in progress at once (threads). A deployment waiting for its
+        backup holds one and costs nothing else.
+      - Ignored without O(deployments).
+    type: int
+    default: 16
+  api_concurrency:
+    description:
+      - With O(deployments), how many Compose API requests are in flight at once over the whole task. Compose
+        publishes no rate limit; this keeps one task polite, and a C(Retry-After) is honoured as ever.
+      - Ignored without O(deployments).
+    type: int
+    default: 4
+  download_concurrency:
+    description:
+      - With O(deployments), how many downloads transfer at once over the whole task.
+      - Ignored without O(deployments).
+    type: int
+    default: 2
   backup_id:
     description:
       - Use this existing backup; never start one.
@@ -177,6 +213,19 @@ EXAMPLES = r'''
     force: true
     wait: false
 
+- name: Back up many deployments in one task, at most 4 API requests and 2 downloads at a time
+  composeio.dbaas.compose_backup:
+    deployments:
+      - fizz-production
+      - buzz-cache
+      - id: 5854017e89d50f424e000192
+    max_age: 1d
+    dest: /srv/backups/
+    api_concurrency: 4
+    download_concurrency: 2
+  delegate_to: localhost
+  register: nightly
+
 - name: Download a known backup to a fixed file, checking its checksum
   composeio.dbaas.compose_backup:
     deployment_name: fizz-production
@@ -190,18 +239,18 @@ EXAMPLES = r'''
 RETURN = r'''
 action:
   description: What the task did or, in check mode, would do.
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: str
   choices: [selected, reused, joined, triggered]
   sample: triggered
 deployment:
   description: The deployment (id, name, type and creation time; never connection strings).
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: dict
   sample: {"id": "5854017e89d50f424e000192", "name": "fizz-production", "type": "postgresql"}
 backup:
   description: The backup used, without its download link. Null while a backup is not complete yet.
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: dict
   contains:
     id:
@@ -238,7 +287,7 @@ backup:
       sample: '2018-03-01T12:04:40.000Z'
 recipe:
   description: The recipe of a backup this task started or joined. Null for V(selected) and V(reused).
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: dict
   contains:
     id:
@@ -265,27 +314,27 @@ dest:
   description:
     - Path of the archive. Null without O(dest), and with O(wait=false) when the backup is not complete yet.
     - In check mode, for a backup that does not exist yet, the file name holds the current time and V(pending).
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: str
   sample: /srv/backups/fizz-production_20180301T120440Z_5a97f1c2e16c0900188845aa.tar.gz
 size:
   description: Size of the archive in bytes. Null without a file.
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: int
   sample: 1048576
 sha256:
   description: SHA-256 of the archive. Null without a file.
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: str
   sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 downloaded:
   description: Whether the archive was (or, in check mode, would be) downloaded by this task.
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: bool
   sample: true
 resumed_bytes:
   description: Bytes that did not have to be fetched again after interrupted transfers, in this run or an earlier one.
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: int
   sample: 0
 archive:
@@ -293,7 +342,7 @@ archive:
     - What O(verify_archive) found in the archive. Null without a file, in check mode, and for an archive downloaded
       with O(verify_archive=false).
     - For an archive already at the destination, as its checksum file recorded it when it was downloaded.
-  returned: always
+  returned: always, but with O(deployments) only in each item of RV(results)
   type: dict
   contains:
     format:
@@ -309,10 +358,23 @@ archive:
       type: int
       sample: 5368709120
 elapsed:
-  description: Seconds the task took.
+  description: Seconds the task took (with O(deployments), the whole task; in each item of RV(results), that deployment).
   returned: always
   type: float
   sample: 12.5
+results:
+  description:
+    - With O(deployments), one result per deployment, in the order of O(deployments), each with the keys a task with
+      O(deployment_name) returns (RV(action), RV(deployment), RV(backup), RV(recipe), RV(dest), RV(size), RV(sha256),
+      RV(downloaded), RV(resumed_bytes), RV(archive), RV(elapsed), C(changed)), C(failed) and, for a deployment that
+      failed, C(msg).
+    - With C(--diff) the task's diff is a list, one per deployment that did not fail, headed by its name or id.
+  returned: with O(deployments)
+  type: list
+  elements: dict
+  sample:
+    - {"action": "triggered", "changed": true, "failed": false, "dest": "/srv/backups/fizz-production_20180301T120440Z_5a97f1c2e16c0900188845aa.tar.gz"}
+    - {"action": null, "changed": false, "failed": true, "msg": "deployment_name 'buzz-cache' matches no deployment visible to this token"}
 '''
 
 import datetime
@@ -320,12 +382,14 @@ import grp
 import os
 import pwd
 import re
+import threading
 import time
 from urllib.parse import urlparse
 
-from ansible_collections.composeio.dbaas.plugins.module_utils import _archive, _backups, _download
+from ansible_collections.composeio.dbaas.plugins.module_utils import _archive, _backups, _batch, _download
 from ansible_collections.composeio.dbaas.plugins.module_utils._deployments import (
     DOWNLOADABLE_TYPES,
+    deployment_items,
     deployment_summary,
     not_downloadable_message,
     resolve_deployment,
@@ -355,6 +419,7 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._polling import (
 )
 
 BACKUP_ARGS = dict(
+    deployments=dict(type='list', elements='raw'),
     backup_id=dict(type='str'),
     recipe_id=dict(type='str'),
     max_age=dict(type='str'),
@@ -365,6 +430,9 @@ BACKUP_ARGS = dict(
     verify_archive=dict(type='bool', default=False),
 )
 _SHA256 = re.compile(r'^(sha256:)?([0-9a-fA-F]{64})$')
+UMASK_LOCK = threading.Lock()
+# Options that name one backup: refused with deployments.
+PER_BACKUP = ('backup_id', 'recipe_id', 'checksum')
 
 
 class BackupJob(Job):
@@ -374,10 +442,13 @@ class BackupJob(Job):
     TIMEOUT_HINT = 'the backup goes on; run the task again to join it, or raise wait_timeout'
     FAILED_HINT = 'no backup was made; see the recipe in the Compose console, then run the task again to start another'
 
-    def __init__(self, module, client):
+    def __init__(self, module, client, download_gate=None, listed=None):
         super().__init__(module, client)
         self.started_wall = time.time()
         self.result.update(downloaded=False, resumed_bytes=0, archive=None)
+        # In a batch (the deployments option): the cap on its downloads in flight, and its one list of deployments.
+        self.download_gate = download_gate
+        self.listed = listed
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -426,7 +497,7 @@ class BackupJob(Job):
     def work(self):
         self._validate()
         p = self.params
-        deployment = resolve_deployment(self.client, p['deployment_id'], p['deployment_name'])
+        deployment = resolve_deployment(self.client, p['deployment_id'], p['deployment_name'], listed=self.listed)
         self.deployment = deployment
         self.result['deployment'] = deployment_summary(deployment)
         backup = None
@@ -639,7 +710,7 @@ class BackupJob(Job):
                              % urlparse(link).hostname)
         downloader = _download.Downloader(timeout=self.params['request_timeout'], attempts=self.params['download_retries'],
                                           sleep=self.client.sleep, verify=self.client.verify,
-                                          verify_archive=self.params['verify_archive'])
+                                          verify_archive=self.params['verify_archive'], gate=self.download_gate)
 
         def place(tmp, got):
             # The deployment's own id, which a re-run compares (see _archive.local_state): a backup may not carry it.
@@ -661,11 +732,13 @@ class BackupJob(Job):
         atomic_move gives a file it creates the permissions the umask allows: a new archive stays private until
         mode is applied.
         """
-        umask = os.umask(0o077)
-        try:
-            self.module.atomic_move(src, dest, unsafe_writes=bool(self.params.get('unsafe_writes')))
-        finally:
-            os.umask(umask)
+        # The umask is the process's: a batch's threads change it one at a time (atomic_move reads it by changing it).
+        with UMASK_LOCK:
+            umask = os.umask(0o077)
+            try:
+                self.module.atomic_move(src, dest, unsafe_writes=bool(self.params.get('unsafe_writes')))
+            finally:
+                os.umask(umask)
 
     def _remove_stale_parts(self, path, keep=None):
         """Remove what killed runs left beside the destination: partial downloads untouched for a day."""
@@ -684,15 +757,39 @@ class BackupJob(Job):
             self.result['changed'] = self.module.set_fs_attributes_if_different(file_args, self.result['changed'])
 
 
+def run_batch(module):
+    """The deployments option: for each deployment, the BackupJob a call with deployment_name (or deployment_id)
+    runs, several at once within the caps (see _batch); its names are found in one list of the deployments."""
+    p = module.params
+    try:
+        items = deployment_items(p['deployments'])
+        caps = _batch.Caps.from_params(p)
+        if p['dest'] and not (p['dest'].endswith(os.sep) or os.path.isdir(p['dest'])):
+            raise OptionError('dest: with deployments, dest must be a folder, which each archive is written to under '
+                              'its own name; %s is not a folder: end it with %s or create it' % (p['dest'], os.sep))
+    except OptionError as exc:
+        return module.fail_from(exc)
+    listing = _batch.Once()
+
+    def make_job(item, client):
+        return BackupJob(item, client, download_gate=caps.downloads,
+                         listed=lambda: listing.get(client.list_deployments))
+
+    return _batch.run_jobs(module, items, make_job, caps, noun='deployments')
+
+
 def main():
     module = ComposeModule(
-        argument_spec=merge_args(DEPLOYMENT_ARGS, WAIT_ARGS, BACKUP_ARGS),
+        argument_spec=merge_args(DEPLOYMENT_ARGS, WAIT_ARGS, BACKUP_ARGS, _batch.BATCH_ARGS),
         supports_check_mode=True,
         add_file_common_args=True,
         mutually_exclusive=DEPLOYMENT_ONE_OF['mutually_exclusive'] + [
-            ('recipe_id', 'backup_id'), ('recipe_id', 'max_age'), ('recipe_id', 'force')],
-        required_one_of=DEPLOYMENT_ONE_OF['required_one_of'],
+            ('recipe_id', 'backup_id'), ('recipe_id', 'max_age'), ('recipe_id', 'force')] + [
+            ('deployments', option) for option in DEPLOYMENT_ARGS] + [('deployments', option) for option in PER_BACKUP],
+        required_one_of=[DEPLOYMENT_ONE_OF['required_one_of'][0] + ('deployments',)],
     )
+    if module.params['deployments'] is not None:
+        module.exit_json(**run_batch(module))
     job = BackupJob(module, module.client())
     module.exit_json(**job.run())
 

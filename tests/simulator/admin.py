@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from .api import Context, backup_json, deployment_detail, recipe_json
 from .archives import CONTENTS, DAMAGES
 from .faults import FaultError
+from .overlap import overlaps
 from .respond import Response, error, json_response, route
 from .seed import SeedError, archive_content, archive_damage, validate_deployment, validate_seed
 from .state import iso
@@ -188,6 +189,11 @@ def list_requests(call):
     return json_response(200, {'requests': [dict(entry) for entry in call.sim.log.entries]})
 
 
+def get_overlap(call):
+    """The most API requests, and downloads, in flight at once in the request log (overlap.py)."""
+    return json_response(200, overlaps(call.sim.log.entries))
+
+
 def clear_requests(call):
     call.sim.log.clear()
     return list_requests(call)
@@ -222,6 +228,7 @@ ROUTES = [
     (re.compile(r'^/backups/([^/]+)$'), {'GET': backup_file}),
     (re.compile(r'^/faults$'), {'GET': list_faults, 'POST': add_fault, 'DELETE': clear_faults}),
     (re.compile(r'^/requests$'), {'GET': list_requests, 'DELETE': clear_requests}),
+    (re.compile(r'^/overlap$'), {'GET': get_overlap}),
     (re.compile(r'^/redirect/(.*)$'), {'GET': redirect, 'HEAD': redirect}),
 ]
 # The endpoints that run without the global lock: they take it themselves for as long as they need it, if at all.

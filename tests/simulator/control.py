@@ -94,6 +94,11 @@ class SimControl:
     def clear_requests(self):
         return self._call('DELETE', '/requests')
 
+    def overlap(self):
+        """{"api", "download", "requests"}: the most API requests, and downloads, in flight at once in the request log,
+        and its length (see overlap.py)."""
+        return self._call('GET', '/overlap')
+
     def deployment_id(self, name):
         """Id of the deployment called `name` (a convenience for tests)."""
         for dep in self.state()['deployments']:

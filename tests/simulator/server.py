@@ -31,15 +31,28 @@ class RequestLog:
         self._seq = 0
 
     def begin(self, **fields):
-        # seq never restarts, so entries stay unique across clears and resets
+        # seq never restarts, so entries stay unique across clears and resets. start and end (see end()) are monotonic
+        # seconds, for the requests in flight at once (overlap.py).
         self._seq += 1
-        entry = {'seq': self._seq, 'time': round(time.time(), 3), 'status': None, 'fault': None, 'bytes': 0}
+        entry = {'seq': self._seq, 'time': round(time.time(), 3), 'start': _now(), 'end': None, 'status': None,
+                 'fault': None, 'bytes': 0}
         entry.update(fields)
         self.entries.append(entry)
         return entry
 
     def clear(self):
         self.entries = []
+
+    @staticmethod
+    def end(entry):
+        """Note the end of a request: called just before the last byte of its answer goes out, so that no client can
+        have the whole answer (and send its next request) before it; or when the request ends without one."""
+        if entry['end'] is None:
+            entry['end'] = _now()
+
+
+def _now():
+    return round(time.monotonic(), 6)
 
 
 class Simulator:
@@ -150,7 +163,8 @@ class Handler(BaseHTTPRequestHandler):
         auth = 'none' if header is None else 'ok' if header == f'Bearer {sim.token}' else 'bad'
         with sim.lock:
             entry = sim.log.begin(method=self.command, path=parts.path, query=parts.query, auth=auth,
-                                  range=self.headers.get('Range'), user_agent=self.headers.get('User-Agent'))
+                                  range=self.headers.get('Range'), user_agent=self.headers.get('User-Agent'),
+                                  kind='download' if parts.path.startswith(downloads.PREFIX) else 'api')
             fault = sim.faults.pick(self.command, parts.path)
             entry['fault'] = fault.id if fault else None
         status, sent = None, 0
@@ -174,10 +188,15 @@ class Handler(BaseHTTPRequestHandler):
             # Logged before sending: a client may read the log as soon as it has the answer.
             with sim.lock:
                 entry['status'] = status
-            sent = self._send(response, fault)
+            sent = self._send(response, fault, last=lambda: self._ended(entry))
         finally:
             with sim.lock:
                 entry.update(status=status, bytes=sent)
+                sim.log.end(entry)
+
+    def _ended(self, entry):
+        with self.server.sim.lock:
+            self.server.sim.log.end(entry)
 
     @staticmethod
     def _guarded(function, *args):
@@ -251,22 +270,26 @@ class Handler(BaseHTTPRequestHandler):
         headers.append(('Content-Range', f'bytes {start}-{end}/{archive.size}'))
         return Response(206, content_type='application/gzip', headers=headers).use_file(archive.path, start, end - start + 1)
 
-    def _send(self, response, fault=None):
-        """Write the response; return the body bytes that went out. Faults may cut or damage the body."""
+    def _send(self, response, fault=None, last=None):
+        """Write the response; return the body bytes that went out. Faults may cut or damage the body. last() is
+        called just before the last byte goes out (before the headers, without a body)."""
+        last = last or (lambda: None)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
         self.send_header('Content-Length', str(response.length))
-        self.end_headers()
         if self.command == 'HEAD' or response.length == 0:
+            last()
+            self.end_headers()
             return 0
+        self.end_headers()
         limit = response.length
         if fault and fault.truncate_at is not None and fault.truncate_at < limit:
             # Headers promised the full length; closing early is what a dropped transfer looks like.
             limit = fault.truncate_at
             self.close_connection = True
         if fault and fault.trickle is not None:
-            return self._trickle(response, min(fault.trickle, limit), limit)
+            return self._trickle(response, min(fault.trickle, limit), limit, last)
         middle = response.length // 2
         spans = [(0, middle, False), (middle, middle + 16, True), (middle + 16, limit, False)] if fault and fault.corrupt else [(0, limit, False)]
         sent = 0
@@ -274,19 +297,28 @@ class Handler(BaseHTTPRequestHandler):
             for start, end, damaged in spans:
                 end = min(end, limit)
                 if end > start:
+                    if end == limit:
+                        # The last byte apart, so that last() comes before it.
+                        sent += self._emit(response, start, end - 1 - start, damaged) if end - 1 > start else 0
+                        last()
+                        start = end - 1
                     sent += self._emit(response, start, end - start, damaged)
         except OSError:
             self.close_connection = True
         return sent
 
-    def _trickle(self, response, fast, limit):
+    def _trickle(self, response, fast, limit, last):
         """Send `fast` bytes at once, then one byte every TRICKLE_INTERVAL until the end or the client hangs up."""
         sent = 0
         try:
             if fast:
+                if fast == limit:
+                    last()
                 sent += self._emit(response, 0, fast, False)
             for start in range(fast, limit):
                 time.sleep(TRICKLE_INTERVAL)
+                if start == limit - 1:
+                    last()
                 sent += self._emit(response, start, 1, False)
         except OSError:
             self.close_connection = True

@@ -14,15 +14,15 @@ SIM_TOKEN = 'unit-test-token'
 _DEFAULT = object()
 
 
-def _load_launcher():
+def _load(name):
     # Loaded by path: these tests need neither the collection nor an ansible_collections tree on sys.path.
-    spec = importlib.util.spec_from_file_location('compose_simulator_launch', Path(__file__).resolve().parents[1] / 'launch.py')
+    spec = importlib.util.spec_from_file_location('compose_simulator_' + name, Path(__file__).resolve().parents[1] / (name + '.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-launch = _load_launcher()
+launch = _load('launch')
 
 
 class HttpResult:
@@ -75,6 +75,12 @@ class SimHandle:
 
     def post(self, path, body=None, **kwargs):
         return self.request('POST', path, body=body, **kwargs)
+
+
+@pytest.fixture(scope='session')
+def overlap():
+    """The simulator's overlap.py (the most requests in flight at once)."""
+    return _load('overlap')
 
 
 @pytest.fixture(scope='session')
