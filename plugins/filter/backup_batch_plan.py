@@ -20,7 +20,7 @@ description:
     one, else by its C(compose_backup_deployment_name), else C(compose_deployment_name), else the host's name.
   - Hosts that name the same deployment share one item (the module refuses a deployment listed twice).
   - With O(download), a deployment whose type Compose offers no download of (by the host's
-    C(compose_deployment_type), else O(listing)) goes into RV(_value.keep), to be backed up without C(dest): the
+    C(compose_deployment_type), else O(listing)) goes into RV(_value.keep), to be backed up without C(dest) - the
     module refuses a C(dest) for such a deployment, where the per-host path reports it as not downloadable.
 positional: _input, hostvars
 options:

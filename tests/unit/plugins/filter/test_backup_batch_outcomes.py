@@ -11,7 +11,8 @@ from ansible_collections.composeio.dbaas.plugins.filter.backup_batch_outcomes im
 from ansible_collections.composeio.dbaas.plugins.filter.backup_batch_plan import backup_batch_plan
 from ansible_collections.composeio.dbaas.plugins.filter.backup_report_row import backup_report_row
 
-FIZZ, BUZZ, ELASTIC = 'a' * 24, 'b' * 24, 'e' * 24
+FIZZ = 'a' * 24
+ELASTIC = 'e' * 24
 HOSTVARS = {
     'fizz': {'compose_deployment_id': FIZZ, 'compose_deployment_name': 'fizz', 'compose_deployment_type': 'postgresql'},
     'fizz-again': {'compose_backup_deployment_id': FIZZ, 'compose_deployment_name': 'fizz'},

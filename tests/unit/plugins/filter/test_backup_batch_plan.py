@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from ansible_collections.composeio.dbaas.plugins.filter.backup_batch_plan import FilterModule, backup_batch_plan
 
-FIZZ, BUZZ, ELASTIC = 'a' * 24, 'b' * 24, 'e' * 24
+FIZZ = 'a' * 24
+BUZZ = 'b' * 24
+ELASTIC = 'e' * 24
 
 
 def test_registered_under_its_name():

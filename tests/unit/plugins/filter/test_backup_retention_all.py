@@ -11,7 +11,9 @@ from ansible_collections.composeio.dbaas.plugins.filter import backup_retention 
 from ansible_collections.composeio.dbaas.plugins.filter.backup_retention_all import FilterModule, backup_retention_all
 from ansible_collections.composeio.dbaas.plugins.module_utils._archive import sidecar_path, sidecar_text
 
-FIZZ, BUZZ, ODD = 'a' * 24, 'b' * 24, 'a|b'
+FIZZ = 'a' * 24
+BUZZ = 'b' * 24
+ODD = 'a|b'
 RULES = {'keep': 1, 'keep_daily': 2}
 
 
