@@ -79,7 +79,7 @@ def _memory_kib(pid):
     try:
         with open(f'/proc/{pid}/smaps_rollup', encoding='ascii') as stream:
             for line in stream:
-                key, _, rest = line.partition(':')
+                key, dummy, rest = line.partition(':')
                 if key in ('Rss', 'Pss'):
                     values[key] = int(rest.split()[0])
     except (OSError, ValueError, IndexError):

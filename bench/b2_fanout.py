@@ -354,7 +354,7 @@ def measure(args, counts, headline):
         for count in counts:
             runs = args.runs if count == headline else args.curve_runs
             measured = variants(bench, count, args)
-            sys.stderr.write(f'N={count}: {runs} runs of {", ".join(name for name, _ in measured)}, A B A B\n')
+            sys.stderr.write(f'N={count}: {runs} runs of {", ".join(variant[0] for variant in measured)}, A B A B\n')
             points.append(summarise_point(count, alternate(measured, runs=runs)))
         if not args.no_profile:
             profiles['ours'] = bench.ours(headline, profile=ws.path / 'timing.json')['profile']
