@@ -5,6 +5,7 @@ forks 10, instant recipes, 1 MiB archives, the inventory plugin with fetch_detai
     .venv/bin/python bench/b5_cost.py                   # the profile, then every variant, 3 runs each
     .venv/bin/python bench/b5_cost.py --variants default,pipelining --runs 5
     .venv/bin/python bench/b5_cost.py --smoke           # N = 3, one run of the role per host and of its batch mode
+    .venv/bin/python bench/b5_cost.py --count 1000 --paths batch --variants batch --runs 1   # bench/results/b5_cost_n1000.json
 
 The profile (one run of each path: the role per host, and its batch mode when the checkout's role has one) comes
 from an accounting run and a profiled run of ansible-playbook under bench/_ansible_clock.py (the main process's
@@ -394,7 +395,8 @@ def run(argv):
     for path, summary in profiles.items():
         print_profile(path, summary)
     summary_variants = print_variants(variants, results, args.count) if variants else []
-    finish('b5_cost', started, load, {
+    # Another N than the default writes its own file, so that a profile at N = 1000 keeps the one at 100.
+    finish('b5_cost' if args.count == 100 or args.smoke else f'b5_cost_n{args.count}', started, load, {
         'runs': args.runs, 'warmup': 0 if args.smoke else 1, 'smoke': args.smoke,
         'settings': {'deployments': args.count, 'forks': args.forks, 'paths': paths,
                      'variants': [{'variant': n, 'what': w, 'options': {k: v for k, v in o.items() if k != 'env'},
