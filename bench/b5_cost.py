@@ -354,8 +354,8 @@ def parse(argv):
     parser.add_argument('--forks', type=int, default=10)
     parser.add_argument('--variants', default=None,
                         help='comma-separated variant names (default all; with --smoke ' + ','.join(SMOKE_VARIANTS) + ')')
-    parser.add_argument('--paths', default=None, help='the paths to profile: per-host, batch (default both; batch '
-                        'only when the role has it)')
+    parser.add_argument('--paths', default=None, help='the paths to profile: per-host, batch (default both, with --smoke '
+                        'per-host; batch only when the role has it)')
     parser.add_argument('--no-profile', action='store_true', help='skip the profile runs')
     args = parser.parse_args()
     args.count = args.count or (3 if args.smoke else 100)
@@ -366,7 +366,7 @@ def parse(argv):
     if unknown:
         raise BenchError(f'unknown variants {", ".join(unknown)}; known: {", ".join(known)}')
     variants = [v for v in VARIANTS if (not names or v[0] in names) and (batch or not v[2].get('batch'))]
-    paths = [p.strip() for p in (args.paths or 'per-host,batch').split(',') if p.strip()]
+    paths = [p.strip() for p in (args.paths or ('per-host' if args.smoke else 'per-host,batch')).split(',') if p.strip()]
     if not batch:
         paths = [p for p in paths if p != 'batch']
     return args, variants, [] if args.no_profile else paths
