@@ -71,27 +71,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: As P(composeio.dbaas.backup_outcomes#filter) returns, C(complete) always true.
+  description:
+    - What P(composeio.dbaas.backup_outcomes#filter) returns for the rows - C(rows) in the plan's order of hosts,
+      C(labels), C(missing) (always empty), C(complete) (always true) - with O(reporter) as C(reporter).
   type: dict
-  contains:
-    rows:
-      description: The report rows, in the plan's order of hosts.
-      type: list
-      elements: dict
-    labels:
-      description: For each row, how the summary names its deployment.
-      type: list
-      elements: str
-    missing:
-      description: Always empty.
-      type: list
-      elements: str
-    complete:
-      description: Always true.
-      type: bool
-    reporter:
-      description: O(reporter).
-      type: str
 '''
 
 from ansible_collections.composeio.dbaas.plugins.filter.backup_outcomes import backup_outcomes
