@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -53,6 +54,75 @@ def _tail(text, lines=30):
     return '\n'.join((text or '').splitlines()[-lines:])
 
 
+def _descendants(pid):
+    """pid and every process below it, from /proc/<pid>/task/<tid>/children (Linux)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir(f'/proc/{current}/task')
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f'/proc/{current}/task/{tid}/children', encoding='ascii') as stream:
+                    todo.extend(int(child) for child in stream.read().split())
+            except (OSError, ValueError):
+                pass
+    return found
+
+
+def _memory_kib(pid):
+    """(Rss, Pss) of one process in KiB from /proc/<pid>/smaps_rollup, or None when it is gone."""
+    values = {}
+    try:
+        with open(f'/proc/{pid}/smaps_rollup', encoding='ascii') as stream:
+            for line in stream:
+                key, dummy, rest = line.partition(':')
+                if key in ('Rss', 'Pss'):
+                    values[key] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return values.get('Rss', 0), values.get('Pss', 0)
+
+
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process tree (the process and every descendant) every `interval` seconds.
+
+    Two sums per sample: RSS (counts the pages that forked workers share with the main process once per process,
+    so it overstates) and PSS (each shared page divided among the processes sharing it: what the tree takes from
+    the machine). peak_rss_kib and peak_pss_kib are the largest sums seen, peak_processes the most processes at
+    once. A process that lives less than the interval may be missed; the main process and the forks alive at
+    the peak are what the sums are made of.
+    """
+
+    def __init__(self, pid, interval=0.5):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_rss_kib = self.peak_pss_kib = self.peak_processes = self.samples = 0
+        self._stop_event = threading.Event()
+
+    def sample(self):
+        rss = pss = count = 0
+        for pid in _descendants(self.pid):
+            memory = _memory_kib(pid)
+            if memory:
+                rss, pss, count = rss + memory[0], pss + memory[1], count + 1
+        self.samples += 1
+        self.peak_rss_kib = max(self.peak_rss_kib, rss)
+        self.peak_pss_kib = max(self.peak_pss_kib, pss)
+        self.peak_processes = max(self.peak_processes, count)
+
+    def run(self):
+        while not self._stop_event.wait(self.interval):
+            self.sample()
+
+    def stop(self):
+        self._stop_event.set()
+        self.join()
+
+
 class BenchError(Exception):
     """The benchmark itself broke (a command failed, the simulator did not start)."""
 
@@ -82,6 +152,16 @@ class Simulator(_launch.Simulator):
 
     def clear_requests(self):
         return self.control.clear_requests()
+
+    def cpu_seconds(self):
+        """The simulator process's CPU time so far (user + system, every thread), from /proc; None without it. The
+        simulator is not the controller: a benchmark reports it apart, to show whether the simulator kept up."""
+        try:
+            with open(f'/proc/{self.process.pid}/stat', encoding='ascii') as stream:
+                fields = stream.read().rsplit(')', 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+        except (OSError, ValueError, IndexError, AttributeError):
+            return None
 
     def reset(self, seed=None):
         """Back to `seed` (a dict or a path), or to the startup seed."""
@@ -132,19 +212,33 @@ class Workspace:
         path.write_text(text, encoding='utf-8')
         return path
 
-    def run(self, argv, env, check=True):
+    def run(self, argv, env, check=True, memory=False):
         """Run a command in the workspace: (seconds, CompletedProcess); raises BenchError when it fails.
 
         The CompletedProcess also gets .cpu_seconds: the user + system CPU time of the command and every
-        descendant it waited for, which a busy machine disturbs far less than the wall time.
+        descendant it waited for, which a busy machine disturbs far less than the wall time. With memory, also
+        .peak_rss_mib, .peak_pss_mib and .peak_processes: the process tree's memory, sampled (TreeMemory).
         """
         argv = [str(arg) for arg in argv]
         before = _children_cpu()
         start = time.perf_counter()
-        proc = subprocess.run(argv, env=env, cwd=self.path, capture_output=True, text=True, check=False,
-                              stdin=subprocess.DEVNULL)
+        with subprocess.Popen(argv, env=env, cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True) as popen:
+            sampler = TreeMemory(popen.pid) if memory else None
+            if sampler:
+                sampler.start()
+            try:
+                stdout, stderr = popen.communicate()
+            finally:
+                if sampler:
+                    sampler.stop()
         seconds = time.perf_counter() - start
+        proc = subprocess.CompletedProcess(argv, popen.returncode, stdout, stderr)
         proc.cpu_seconds = _children_cpu() - before
+        if sampler:
+            proc.peak_rss_mib = round(sampler.peak_rss_kib / 1024, 1)
+            proc.peak_pss_mib = round(sampler.peak_pss_kib / 1024, 1)
+            proc.peak_processes = sampler.peak_processes
         if check and proc.returncode != 0:
             raise BenchError(f'{" ".join(argv)} exited {proc.returncode}\n--- stdout\n{_tail(proc.stdout)}'
                              f'\n--- stderr\n{_tail(proc.stderr)}')
@@ -302,26 +396,28 @@ _STATE = {'smoke': False}
 class BenchParser(argparse.ArgumentParser):
     """An ArgumentParser that remembers the argv it was made for and fills --runs from --smoke."""
 
-    def __init__(self, argv=None, **kwargs):
+    def __init__(self, argv=None, default_runs=5, **kwargs):
         super().__init__(**kwargs)
         self._argv = argv
+        self._default_runs = default_runs
 
     def parse_args(self, args=None, namespace=None):  # pylint: disable=arguments-differ
         parsed = super().parse_args(self._argv if args is None else args, namespace)
         if parsed.runs is None:
-            parsed.runs = 1 if parsed.smoke else 5
+            parsed.runs = 1 if parsed.smoke else self._default_runs
         _STATE['smoke'] = parsed.smoke
         return parsed
 
 
-def common_args(argv=None, description=None):
-    """A parser with --smoke and --runs (default 5, with --smoke 1) for a benchmark to extend.
+def common_args(argv=None, description=None, default_runs=5):
+    """A parser with --smoke and --runs (default `default_runs`, with --smoke 1) for a benchmark to extend.
 
     parser = common_args(argv); parser.add_argument(...); args = parser.parse_args()
     """
-    parser = BenchParser(argv, description=description)
+    parser = BenchParser(argv, default_runs=default_runs, description=description)
     parser.add_argument('--smoke', action='store_true', help='a short run that only checks the benchmark works')
-    parser.add_argument('--runs', type=int, default=None, help='measured rounds per variant (default 5; with --smoke 1)')
+    parser.add_argument('--runs', type=int, default=None,
+                        help=f'measured rounds per variant (default {default_runs}; with --smoke 1)')
     return parser
 
 

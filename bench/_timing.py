@@ -102,7 +102,17 @@ def summarise(path, launched):
     rows = []
     for index, task in enumerate(tasks):
         following = tasks[index + 1]['start'] if index + 1 < len(tasks) else data['end']
-        rows.append({'name': task['name'], 'action': task['action'], 'wall': following - task['start'],
-                     'host_seconds': task['host_seconds'], 'hosts': task['hosts'], 'statuses': task['statuses']})
+        row = {'name': task['name'], 'action': task['action'], 'wall': following - task['start'],
+               'host_seconds': task['host_seconds'], 'hosts': task['hosts'], 'statuses': dict(task['statuses'])}
+        # A meta task that is not run once (end_role, say) starts once per host under linear: one row for all.
+        last = rows[-1] if rows else None
+        if last and (last['name'], last['action']) == (row['name'], row['action']):
+            last['wall'] += row['wall']
+            last['host_seconds'] += row['host_seconds']
+            last['hosts'] += row['hosts']
+            for status, count in row['statuses'].items():
+                last['statuses'][status] = last['statuses'].get(status, 0) + count
+            continue
+        rows.append(row)
     first = tasks[0]['start'] if tasks else data['end']
     return {'startup': first - launched, 'tasks': rows, 'end': data['end'] - launched}

@@ -121,30 +121,32 @@ from ansible_collections.composeio.dbaas.plugins.module_utils._archive import SI
 from ansible_collections.composeio.dbaas.plugins.module_utils._retention import decide
 
 
-def _archives_of(files, wanted):
-    """The archives whose sidecar names the deployment wanted, with what the sidecar's header says."""
-    archives = []
+def read_sidecars(files):
+    """{deployment id: [archive, ...]} for the sidecar files given: each readable sidecar whose archive exists, with
+    what its header says. Each file is read once, whatever the number of deployments."""
+    found = {}
     for item in files or []:
         path = item.get('path') if isinstance(item, dict) else item
         if not isinstance(path, str) or not path.endswith(SIDECAR_SUFFIX):
             continue
         archive = path[:-len(SIDECAR_SUFFIX)]
         meta = read_sidecar(archive, checksum=False)
-        if meta and meta.get('deployment_id') == wanted and os.path.exists(archive):
-            archives.append(dict(meta, path=archive, pending=False))
-    return archives
+        if meta and isinstance(meta.get('deployment_id'), str) and os.path.exists(archive):
+            found.setdefault(meta['deployment_id'], []).append(dict(meta, path=archive, pending=False))
+    return found
 
 
-def backup_retention(files, deployment_id, keep=0, keep_daily=0, keep_weekly=0, keep_monthly=0, pending=()):
+def plan(archives, deployment_id, pending=(), **rules):
+    """One deployment's decisions from its archives (read_sidecars) and the planned downloads in pending."""
     wanted = '' if deployment_id is None else str(deployment_id)
-    archives = _archives_of(files, wanted) if wanted else []
+    archives = list(archives) if wanted else []
     known = set(archive['path'] for archive in archives)
     for path in pending or ():
         if wanted and isinstance(path, str) and path not in known and not os.path.exists(path):
             archives.append({'path': path, 'pending': True})
             known.add(path)
     try:
-        decisions = decide(archives, keep=keep, keep_daily=keep_daily, keep_weekly=keep_weekly, keep_monthly=keep_monthly)
+        decisions = decide(archives, **rules)
     except ValueError as exc:
         raise AnsibleFilterError('backup_retention: %s' % exc) from None
     return {
@@ -152,6 +154,13 @@ def backup_retention(files, deployment_id, keep=0, keep_daily=0, keep_weekly=0, 
         'remove': [decision['path'] for decision in decisions if not decision['keep']],
         'decisions': [dict((key, decision[key]) for key in ('path', 'keep', 'reason', 'pending')) for decision in decisions],
     }
+
+
+def backup_retention(files, deployment_id, keep=0, keep_daily=0, keep_weekly=0, keep_monthly=0, pending=()):
+    wanted = '' if deployment_id is None else str(deployment_id)
+    archives = read_sidecars(files).get(wanted, []) if wanted else []
+    return plan(archives, wanted, pending, keep=keep, keep_daily=keep_daily, keep_weekly=keep_weekly,
+                keep_monthly=keep_monthly)
 
 
 class FilterModule:

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The backup role's defaults (defaults/main.yml) and their documentation (meta/argument_specs.yml) say the same,
-and the defaults that the modules have too are the modules'."""
+and the defaults that the modules have too are the modules' (the batch mode's caps too)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from ansible_collections.composeio.dbaas.plugins.filter import backup_batch_plan as batch_plan
 from ansible_collections.composeio.dbaas.plugins.filter import backup_retention as retention_filter
+from ansible_collections.composeio.dbaas.plugins.module_utils._batch import BATCH_ARGS
 from ansible_collections.composeio.dbaas.plugins.module_utils._client import DEFAULT_API_URL
 from ansible_collections.composeio.dbaas.plugins.module_utils._module import TOKEN_VARS
 from ansible_collections.composeio.dbaas.plugins.module_utils._options import WAIT_ARGS
@@ -60,3 +62,19 @@ def test_each_retention_rule_is_a_role_variable_and_off_by_default():
 
 def test_the_metrics_file_is_off_by_default():
     assert DEFAULTS['compose_backup_metrics_file'] == '' == OPTIONS['compose_backup_metrics_file']['default']
+
+
+def test_the_batch_reads_a_hosts_deployment_as_the_defaults_give_it():
+    # hostvars holds no role defaults: backup_batch_plan reads each variable, else the one its default names.
+    assert DEFAULTS[batch_plan.ID_VARS[0]] == "{{ %s | default('') }}" % batch_plan.ID_VARS[1]
+    assert DEFAULTS[batch_plan.NAME_VARS[0]] == "{{ %s | default(inventory_hostname) }}" % batch_plan.NAME_VARS[1]
+
+
+def test_the_batch_is_off_by_default():
+    assert DEFAULTS['compose_backup_batch'] is False is OPTIONS['compose_backup_batch']['default']
+
+
+def test_the_batch_caps_are_the_modules():
+    for option in BATCH_ARGS:
+        assert DEFAULTS['compose_backup_' + option] == BATCH_ARGS[option]['default'] == OPTIONS['compose_backup_' + option]['default']
+        assert OPTIONS['compose_backup_' + option]['type'] == BATCH_ARGS[option]['type']
