@@ -123,8 +123,11 @@ def count_requests(entries, count):
 
 
 class Bench:
-    def __init__(self, ws, sim, forks, fetch_details, naive_delay):
+    def __init__(self, ws, sim, forks, fetch_details, naive_delay, new_backups=False):
         self.ws, self.sim, self.forks = ws, sim, forks
+        # The role reuses a complete backup younger than compose_backup_max_age (12h), such as the seed's daily one;
+        # empty, every deployment starts a backup of its own, as the naive playbook does.
+        self.new_backups = new_backups
         self.runs_dir = ws.path / 'runs'
         self.runs_dir.mkdir()
         self.inventory = ws.path / 'compose.yml'
@@ -161,6 +164,8 @@ class Bench:
         launched = time.time()
         argv = list(launcher) + ['-i', self.inventory, playbook, '--forks', self.forks,
                                  '-e', f'compose_backup_dest={dest}'] + (['-e', 'compose_backup_batch=true'] if batch else [])
+        if self.new_backups:
+            argv += ['-e', 'compose_backup_max_age=']
         seconds, proc = self.ws.run(argv + list(extra), run_env, memory=memory)
         try:
             data = json.loads((dest / 'compose-backup-report.json').read_text(encoding='utf-8'))
@@ -174,6 +179,8 @@ class Bench:
         if ok != count or len(rows) != count or downloaded != count or len(archives) != count:
             raise BenchError(f'{name} at N={count}: report has {len(rows)} rows, {ok} ok, {downloaded} downloaded; '
                              f'{len(archives)} archives in {dest}')
+        if self.new_backups and triggered != count:
+            raise BenchError(f'{name} at N={count}: {triggered} of {count} backups started, with --new-backups')
         result = self._finish(dest, seconds, proc, count, archives)
         result.update(report_ok=ok, triggered=triggered)
         if profile:
@@ -215,7 +222,7 @@ LABELS = {'ours': 'role per host', 'batch': 'role, batch mode', 'naive': 'naive 
 
 def summarise_point(count, runs):
     """One N: each variant that ran (naive only up to --naive-max), with the ratios naive / each."""
-    point = {'deployments': count, 'runs': len(runs['ours'])}
+    point = {'deployments': count, 'runs': max(len(results) for results in runs.values())}
     for name in VARIANTS:
         results = runs.get(name)
         if not results:
@@ -315,6 +322,13 @@ def parse(argv):
                         help='the largest N the naive playbook runs at (default 200: at 1000 it takes about 20 minutes '
                              'a run, and its targets are at N = 100)')
     parser.add_argument('--no-batch', action='store_true', help="skip the role's batch mode")
+    parser.add_argument('--per-host-max', type=int, default=None,
+                        help='the largest N the role per host runs at (default: every N; at 1000 it takes about 8 '
+                             'minutes a run)')
+    parser.add_argument('--new-backups', action='store_true',
+                        help='every deployment starts a backup (compose_backup_max_age empty), as on a night when '
+                             "Compose's daily backup is older than max_age; by default the role reuses the seed's "
+                             'daily backup. Results in bench/results/b2_fanout_new_backups.json, not plotted')
     parser.add_argument('--no-profile', action='store_true',
                         help='skip the extra runs with a timing callback (always skipped with --smoke)')
     parser.add_argument('--plot-only', action='store_true',
@@ -330,8 +344,8 @@ def parse(argv):
 
 
 def variants(bench, count, args):
-    """The variants at one N, in A B A B order: per host, batch, naive (up to --naive-max)."""
-    found = [('ours', lambda: bench.ours(count))]
+    """The variants at one N, in A B A B order: per host (up to --per-host-max), batch, naive (up to --naive-max)."""
+    found = [('ours', lambda: bench.ours(count))] if args.per_host_max is None or count <= args.per_host_max else []
     if args.batch:
         found.append(('batch', lambda: bench.ours(count, batch=True)))
     if count <= args.naive_max:
@@ -345,7 +359,7 @@ def measure(args, counts, headline):
     profiles = {}
     with tempfile.TemporaryDirectory(prefix='composeio-bench-b2-data-') as data_dir, \
             Simulator(seed=seed(max(counts)), data_dir=data_dir) as sim, Workspace() as ws:
-        bench = Bench(ws, sim, args.forks, args.fetch_details, args.naive_delay)
+        bench = Bench(ws, sim, args.forks, args.fetch_details, args.naive_delay, args.new_backups)
         # One unmeasured round at N = 5 of each: Python byte-code, the page cache and the simulator's archive cache
         # are then warm for all, so the first measured run of A is not the only cold one.
         if not args.smoke:
@@ -410,8 +424,9 @@ def check_targets(points, head, headline):
         targets.append(target(f'naive/ours wall time at N={headline}, per host', head['ratio'], '>=', 3.0))
     if 'ratio_batch' in head:
         targets.append(target(f'naive/ours wall time at N={headline}, batch', head['ratio_batch'], '>=', 3.0))
-    targets.append(target(f'ours API requests per deployment at N={headline} (inventory listing included), per host',
-                          round(head['ours']['per_deployment'], 2), '<=', 6))
+    if 'ours' in head:
+        targets.append(target(f'ours API requests per deployment at N={headline} (inventory listing included), '
+                              'per host', round(head['ours']['per_deployment'], 2), '<=', 6))
     big = next((p for p in points if p['deployments'] == BIG), None)
     if big and 'batch' in big:
         batch = big['batch']
@@ -432,19 +447,23 @@ def run(argv):
         return _plot.redraw('b2_fanout', lambda results: draw(results['points'], results['settings']['forks']))
     started = time.monotonic()
     print(f'B2 fan-out: counts {counts}, headline N={headline} with {args.runs} runs A B A B, other counts '
-          f'{args.curve_runs if len(counts) > 1 else "-"} runs; forks {args.forks}; batch {args.batch}; fetch_details '
-          f'{args.fetch_details}; naive up to N={args.naive_max}, until delay {args.naive_delay} s; '
+          f'{args.curve_runs if len(counts) > 1 else "-"} runs; forks {args.forks}; batch {args.batch}; new backups '
+          f'{args.new_backups}; fetch_details '
+          f'{args.fetch_details}; per host up to N={args.per_host_max or max(counts)}; naive up to N={args.naive_max}, '
+          f'until delay {args.naive_delay} s; '
           f'load {machine()["load_now"]}', flush=True)
     points, profiles, load = measure(args, counts, headline)
     head = print_points(points, headline)
     profile_top = {name: profile_table(profile, headline, name) for name, profile in profiles.items()}
     targets = check_targets(points, head, headline)
-    plot = draw(points, args.forks) if len(points) > 1 and not args.smoke else None
-    finish('b2_fanout', started, load, {
+    plot = draw(points, args.forks) if len(points) > 1 and not (args.smoke or args.new_backups) else None
+    finish('b2_fanout_new_backups' if args.new_backups else 'b2_fanout', started, load, {
         'runs': args.runs, 'warmup': 0 if args.smoke else 1, 'smoke': args.smoke,
         'settings': {'counts': counts, 'headline': headline, 'runs': args.runs, 'curve_runs': args.curve_runs,
                      'forks': args.forks, 'batch': args.batch, 'fetch_details': args.fetch_details,
-                     'naive_max': args.naive_max, 'naive_until_delay': args.naive_delay,
+                     'new_backups': args.new_backups,
+                     'naive_max': args.naive_max, 'per_host_max': args.per_host_max,
+                     'naive_until_delay': args.naive_delay,
                      'backup_size': BACKUP_SIZE, 'types': TYPES, 'recipe_polls': 0, 'list_order': 'newest_first',
                      'memory': 'the process tree of ansible-playbook sampled every 0.5 s: peak of the sum of PSS '
                                '(shared pages divided among the processes sharing them), and of the sum of RSS',
